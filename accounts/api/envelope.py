@@ -1,0 +1,172 @@
+"""The API's envelope: one exception handler for every error and one pagination class for every list.
+
+Errors: ``{"error": {"type", "message", "fields"}}``. Lists: ``{"data": [...], "pagination": {...}}``.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from accounts.exceptions import ConflictError
+
+logger = logging.getLogger(__name__)
+
+LIMIT_DEFAULT = 100
+LIMIT_MAX = 1000
+
+ERROR_TYPES = {
+    400: "validation_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found",
+    405: "validation_error",
+    406: "validation_error",
+    409: "conflict",
+    415: "validation_error",
+    429: "rate_limited",
+}
+
+
+def error_body(status_code: int, message: str, fields: dict | None = None, **extra) -> dict:
+    error = {"type": ERROR_TYPES.get(status_code, "server_error"), "message": message, "fields": fields or {}}
+    error.update(extra)
+    return {"error": error}
+
+
+def _flatten(detail) -> list[str]:
+    if isinstance(detail, dict):
+        return [f"{key}: {message}" for key, value in detail.items() for message in _flatten(value)]
+    if isinstance(detail, list | tuple):
+        return [message for item in detail for message in _flatten(item)]
+    return [str(detail)]
+
+
+def _fields(detail) -> dict:
+    """DRF/Django error details as ``{field: [messages]}``; nested errors are flattened into their messages."""
+    if isinstance(detail, dict):
+        return {str(key): _flatten(value) for key, value in detail.items()}
+    return {}
+
+
+def _django_validation_detail(error: DjangoValidationError):
+    if hasattr(error, "error_dict"):
+        return {("non_field_errors" if key == "__all__" else key): value for key, value in error.message_dict.items()}
+    return {"non_field_errors": error.messages}
+
+
+def exception_handler(exc, context):
+    """Map every exception raised in an API view to the error envelope (unknown ones to a logged 500)."""
+    headers = {}
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_django_validation_detail(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound("Not found.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, ConflictError):
+        set_rollback()
+        body = error_body(409, exc.message, existing_id=str(exc.existing_id) if exc.existing_id else None)
+        return Response(body, status=status.HTTP_409_CONFLICT)
+
+    if isinstance(exc, exceptions.APIException):
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait) + 1)
+        set_rollback()
+        detail = exc.detail
+        fields = _fields(detail) if isinstance(exc, exceptions.ValidationError) else {}
+        if isinstance(exc, exceptions.ValidationError):
+            if isinstance(detail, dict):
+                message = "The request is invalid: " + "; ".join(_flatten(detail))
+            else:
+                message = "; ".join(_flatten(detail))
+                fields = {"non_field_errors": _flatten(detail)}
+        else:
+            message = "; ".join(_flatten(detail))
+        return Response(error_body(exc.status_code, message, fields), status=exc.status_code, headers=headers)
+
+    logger.exception("Unhandled error in API view", exc_info=exc)
+    set_rollback()
+    return Response(
+        error_body(500, "An unexpected error occurred; it has been logged."),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+def parse_bounded_int(request, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise exceptions.ValidationError({name: ["A whole number is required."]}) from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise exceptions.ValidationError({name: [f"Must be {bound}."]})
+    return value
+
+
+class EnvelopePagination(BasePagination):
+    """``limit`` (1..1000, default 100) and ``offset`` (≥ 0) with the total in ``pagination``."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.limit = parse_bounded_int(request, "limit", LIMIT_DEFAULT, 1, LIMIT_MAX)
+        self.offset = parse_bounded_int(request, "offset", 0, 0)
+        self.total = queryset.count()
+        return list(queryset[self.offset : self.offset + self.limit])
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "data": data,
+                "pagination": {
+                    "total": self.total,
+                    "limit": self.limit,
+                    "offset": self.offset,
+                    "has_more": self.offset + len(data) < self.total,
+                },
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["data", "pagination"],
+            "properties": {
+                "data": schema,
+                "pagination": {
+                    "type": "object",
+                    "properties": {
+                        "total": {"type": "integer"},
+                        "limit": {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX},
+                        "offset": {"type": "integer", "minimum": 0},
+                        "has_more": {"type": "boolean"},
+                    },
+                },
+                "facets": {
+                    "type": "object",
+                    "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}},
+                    "description": "Present when ?facets= is given: counts per value over the whole filtered set.",
+                },
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX, "default": LIMIT_DEFAULT},
+            },
+            {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}},
+        ]

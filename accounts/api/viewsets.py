@@ -1,0 +1,132 @@
+"""The base of every API viewset and serializer: tenant scoping, the envelope, strict input.
+
+Scoping happens here once: ``get_queryset`` restricts to the organization of the API key, so no viewset
+filters by organization by hand, and an object of another organization is a 404.
+"""
+
+from django.db.models import Count
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import exceptions, filters, serializers, viewsets
+
+from .envelope import EnvelopePagination
+
+SEARCH_MAX_LENGTH = 200
+LIST_PARAMETERS = frozenset({"limit", "offset", "ordering", "search", "facets"})
+
+
+class StrictOrderingFilter(filters.OrderingFilter):
+    """``ordering=a,-b`` over the view's whitelist; an unknown field is a 400 instead of being ignored."""
+
+    def get_ordering(self, request, queryset, view):
+        raw = request.query_params.get(self.ordering_param)
+        if not raw:
+            return self.get_default_ordering(view)
+        allowed = set(getattr(view, "ordering_fields", ()))
+        terms = [term.strip() for term in raw.split(",") if term.strip()]
+        unknown = [term for term in terms if term.lstrip("-") not in allowed]
+        if unknown or not terms:
+            raise exceptions.ValidationError(
+                {"ordering": [f"Unknown ordering field(s): {', '.join(unknown) or raw}. Allowed: {sorted(allowed)}."]}
+            )
+        return terms + ["pk"]
+
+
+class BoundedSearchFilter(filters.SearchFilter):
+    """Free-text ``search`` over the view's ``search_fields``, at most 200 characters."""
+
+    def get_search_terms(self, request):
+        value = request.query_params.get(self.search_param, "")
+        if len(value) > SEARCH_MAX_LENGTH:
+            raise exceptions.ValidationError({"search": [f"At most {SEARCH_MAX_LENGTH} characters."]})
+        return super().get_search_terms(request)
+
+
+class StrictSerializerMixin:
+    """Refuse body fields the serializer does not know (``organization`` included: it comes from the key)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise exceptions.ValidationError({"non_field_errors": ["Expected a JSON object."]})
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise exceptions.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class TenantModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    """A model serializer whose related fields only offer rows of the caller's organization."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        organization = self.context["request"].user.organization
+        for field in fields.values():
+            queryset = getattr(field, "queryset", None)
+            if queryset is not None and hasattr(queryset, "for_organization"):
+                field.queryset = queryset.for_organization(organization)
+        return fields
+
+
+class TenantViewSet(viewsets.ModelViewSet):
+    """Full CRUD on one organization's rows with the envelope, strict query parameters and facets."""
+
+    pagination_class = EnvelopePagination
+    filter_backends = [
+        DjangoFilterBackend,
+        StrictOrderingFilter,
+        BoundedSearchFilter,
+    ]
+    facet_fields: tuple[str, ...] = ()
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    @property
+    def organization(self):
+        return self.request.user.organization
+
+    def get_queryset(self):
+        return super().get_queryset().for_organization(self.organization)
+
+    def allowed_query_parameters(self) -> set[str]:
+        allowed = set(LIST_PARAMETERS) if self.action == "list" else set()
+        if self.action == "list" and self.filterset_class is not None:
+            allowed |= set(self.filterset_class.base_filters)
+        return allowed
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        unknown = sorted(set(request.query_params) - self.allowed_query_parameters())
+        if unknown:
+            raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
+
+    def facets(self, queryset) -> dict | None:
+        raw = self.request.query_params.get("facets")
+        if raw is None:
+            return None
+        names = [name.strip() for name in raw.split(",") if name.strip()]
+        unknown = [name for name in names if name not in self.facet_fields]
+        if unknown or not names:
+            raise exceptions.ValidationError(
+                {"facets": [f"Unknown facet(s): {', '.join(unknown) or raw}. Allowed: {list(self.facet_fields)}."]}
+            )
+        result = {}
+        for name in names:
+            rows = queryset.order_by().values_list(name).annotate(total=Count("pk")).order_by("-total", name)
+            result[name] = {("" if value is None else str(value)): total for value, total in rows}
+        return result
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        facets = self.facets(queryset)
+        page = self.paginate_queryset(queryset)
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        if facets is not None:
+            response.data["facets"] = facets
+        response.enveloped = True
+        return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        status_ok = 200 <= response.status_code < 300
+        if status_ok and response.data is not None and not getattr(response, "enveloped", False):
+            response.data = {"data": response.data}
+            response.enveloped = True
+        return super().finalize_response(request, response, *args, **kwargs)
+

@@ -1,0 +1,103 @@
+"""Writes for organizations, memberships and API keys."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from .models import ApiKey, Membership, Organization
+
+API_KEY_PREFIX_MARK = "cm_"
+API_KEY_PREFIX_RANDOM_CHARS = 8
+API_KEY_PREFIX_LENGTH = len(API_KEY_PREFIX_MARK) + API_KEY_PREFIX_RANDOM_CHARS
+API_KEY_SECRET_BYTES = 32
+API_KEY_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def organization_create(
+    *,
+    slug: str,
+    name: str,
+    reference_currency: str = "EUR",
+    timezone_name: str = "UTC",
+    default_attribution_model: str = "last_touch",
+    default_attribution_window: int = 7,
+) -> Organization:
+    """Create a tenant after full model validation (ISO currency, IANA zone, window range, unique slug)."""
+    organization = Organization(
+        slug=slug,
+        name=name,
+        reference_currency=reference_currency.upper(),
+        timezone=timezone_name,
+        default_attribution_model=default_attribution_model,
+        default_attribution_window=default_attribution_window,
+    )
+    organization.full_clean()
+    organization.save()
+    return organization
+
+
+@transaction.atomic
+def membership_add(*, user, organization: Organization) -> Membership:
+    membership, _ = Membership.objects.get_or_create(user=user, organization=organization)
+    return membership
+
+
+@transaction.atomic
+def api_key_create(*, organization: Organization, name: str = "default", read_only: bool = False) -> tuple[ApiKey, str]:
+    """Create a key and return it with its secret, which is never stored and cannot be shown again."""
+    prefix = API_KEY_PREFIX_MARK + secrets.token_hex(API_KEY_PREFIX_RANDOM_CHARS // 2)
+    while ApiKey.objects.filter(prefix=prefix).exists():
+        prefix = API_KEY_PREFIX_MARK + secrets.token_hex(API_KEY_PREFIX_RANDOM_CHARS // 2)
+    secret = f"{prefix}_{secrets.token_urlsafe(API_KEY_SECRET_BYTES)}"
+    api_key = ApiKey.objects.create(
+        organization=organization, name=name, prefix=prefix, secret_hash=_hash_secret(secret), read_only=read_only
+    )
+    return api_key, secret
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
+
+
+def api_key_authenticate(*, secret: str) -> ApiKey | None:
+    """Return the active key this secret belongs to, or ``None``. Constant-time comparison of the digests."""
+    prefix = secret[:API_KEY_PREFIX_LENGTH]
+    if not prefix.startswith(API_KEY_PREFIX_MARK) or secret[API_KEY_PREFIX_LENGTH : API_KEY_PREFIX_LENGTH + 1] != "_":
+        return None
+    api_key = ApiKey.objects.select_related("organization").filter(prefix=prefix).first()
+    if api_key is None or api_key.is_revoked:
+        return None
+    if not hmac.compare_digest(api_key.secret_hash, _hash_secret(secret)):
+        return None
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at >= API_KEY_LAST_USED_RESOLUTION:
+        # One write a minute at most, so a busy key does not turn every read into a write.
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+    return api_key
+
+
+def user_create_staff(*, username: str, password: str, organization: Organization | None = None, superuser=False):
+    """Create (or update the password of) a staff user, optionally as a member of one organization."""
+    user_model = get_user_model()
+    user, _ = user_model.objects.get_or_create(username=username, defaults={"is_staff": True})
+    user.is_staff = True
+    user.is_superuser = superuser
+    user.set_password(password)
+    user.save()
+    if organization is not None:
+        membership_add(user=user, organization=organization)
+    return user

@@ -1,0 +1,284 @@
+"""Campaigns, deliveries, touchpoints, conversions, the credit they earn (attribution) and exchange rates."""
+
+import uuid
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+
+from accounts.history import audited
+from accounts.models import (
+    ATTRIBUTION_WINDOW_DEFAULT_DAYS,
+    ATTRIBUTION_WINDOW_MAX_DAYS,
+    ATTRIBUTION_WINDOW_MIN_DAYS,
+    AttributionModel,
+    TenantModel,
+)
+from accounts.validators import validate_country, validate_currency, validate_language
+
+COUNT_MIN = 1
+COUNT_MAX = 1_000_000
+MONEY_MAX_DIGITS = 14  # twelve digits before the decimal point: 999,999,999,999.99
+MONEY_DECIMAL_PLACES = 2
+MONEY_MAX = Decimal("999999999999.99")
+REFERENCE_MONEY_MAX_DIGITS = 24  # reference amounts may be many times larger after conversion
+WEIGHT_MAX_DIGITS = 13
+WEIGHT_DECIMAL_PLACES = 12
+ORDER_ID_MAX_LENGTH = 255
+ORIGIN_MAX_LENGTH = 50
+COUPON_CODE_MAX_LENGTH = 100
+NOTES_MAX_LENGTH = 2000
+NAME_MAX_LENGTH = 255
+
+
+class Campaign(TenantModel):
+    """A one-off e-mail send."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENT = "sent", "Sent"
+        ARCHIVED = "archived", "Archived"
+
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    language = models.CharField(max_length=2, blank=True, default="", validators=[validate_language])
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    history = audited()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "-created_at"], name="campaign_org_created")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Delivery(TenantModel):
+    """One automated (smartflow) or campaign send; credit to it counts for its campaign too."""
+
+    class Kind(models.TextChoices):
+        CAMPAIGN = "campaign", "Campaign"
+        SMARTFLOW = "smartflow", "Smartflow"
+
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SMARTFLOW)
+    language = models.CharField(max_length=2, blank=True, default="", validators=[validate_language])
+
+    history = audited()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "deliveries"
+        indexes = [models.Index(fields=["organization", "-created_at"], name="delivery_org_created")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Touchpoint(TenantModel):
+    """Something a contact did with a campaign or delivery; opens and clicks are attribution candidates."""
+
+    class Kind(models.TextChoices):
+        DELIVERED = "delivered", "Delivered"
+        OPEN = "open", "Open"
+        CLICK = "click", "Click"
+
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="touchpoints")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(campaign__isnull=False) | Q(delivery__isnull=False),
+                name="touchpoint_has_target",
+                violation_error_message="A touchpoint needs a campaign or a delivery.",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["contact", "occurred_at"], name="touchpoint_contact_time"),
+            models.Index(fields=["organization", "-occurred_at"], name="touchpoint_org_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.contact_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Conversion(TenantModel):
+    """A purchase, sign-up, upgrade or other event and the revenue it brought.
+
+    ``converted_date`` is the day of ``converted_at`` in the organization's time zone, kept so that reports
+    and rollups cut days without a time-zone conversion per row. Reference amounts are in the organization's
+    reference currency at the rate of that day, ``null`` while no rate is known.
+    """
+
+    class Type(models.TextChoices):
+        PURCHASE = "purchase", "Purchase"
+        SIGNUP = "signup", "Sign-up"
+        UPGRADE = "upgrade", "Upgrade"
+        CUSTOM = "custom", "Custom"
+
+    class Status(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        PENDING = "pending", "Pending"
+        REJECTED = "rejected", "Rejected"
+        REFUNDED = "refunded", "Refunded"
+
+    contact = models.ForeignKey(
+        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversions"
+    )
+    type = models.CharField(max_length=20, choices=Type.choices, default=Type.CUSTOM)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.APPROVED)
+    count = models.PositiveIntegerField(default=1)
+    revenue = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=2, default=Decimal("0.00"))
+    revenue_without_tax = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=2, default=Decimal("0.00"))
+    payout = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    reference_currency = models.CharField(max_length=3, editable=False)
+    reference_revenue = models.DecimalField(
+        max_digits=REFERENCE_MONEY_MAX_DIGITS, decimal_places=2, null=True, blank=True, editable=False
+    )
+    reference_revenue_without_tax = models.DecimalField(
+        max_digits=REFERENCE_MONEY_MAX_DIGITS, decimal_places=2, null=True, blank=True, editable=False
+    )
+    reference_rate = models.DecimalField(
+        max_digits=30, decimal_places=12, null=True, blank=True, editable=False,
+        help_text="Reference currency units per unit of the conversion's currency, at its date.",
+    )
+    order_id = models.CharField(max_length=ORDER_ID_MAX_LENGTH, null=True, blank=True)
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    attribution_model = models.CharField(
+        max_length=20, choices=AttributionModel.choices, default=AttributionModel.LAST_TOUCH
+    )
+    attribution_window = models.PositiveSmallIntegerField(default=ATTRIBUTION_WINDOW_DEFAULT_DAYS)
+    origin = models.CharField(max_length=ORIGIN_MAX_LENGTH, blank=True, default="")
+    country = models.CharField(max_length=2, blank=True, default="", validators=[validate_country])
+    coupon_code = models.CharField(max_length=COUPON_CODE_MAX_LENGTH, blank=True, default="")
+    notes = models.TextField(max_length=NOTES_MAX_LENGTH, blank=True, default="")
+    metadata = models.JSONField(default=dict, blank=True)
+    converted_at = models.DateTimeField()
+    converted_date = models.DateField(editable=False, help_text="Day of converted_at in the organization's zone.")
+
+    history = audited()
+
+    class Meta:
+        ordering = ["-converted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "order_id"],
+                condition=Q(order_id__isnull=False),
+                name="conversion_unique_order_id_per_organization",
+                violation_error_message="A conversion with this order_id already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(count__gte=COUNT_MIN, count__lte=COUNT_MAX),
+                name="conversion_count_range",
+                violation_error_message="count must be between 1 and 1,000,000.",
+            ),
+            models.CheckConstraint(
+                condition=Q(revenue__gte=0, revenue_without_tax__gte=0)
+                & Q(revenue_without_tax__lte=models.F("revenue")),
+                name="conversion_revenue_range",
+                violation_error_message="Revenues must be ≥ 0 and revenue_without_tax ≤ revenue.",
+            ),
+            models.CheckConstraint(
+                condition=Q(payout__isnull=True) | Q(payout__gte=0),
+                name="conversion_payout_non_negative",
+                violation_error_message="payout must be ≥ 0.",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    attribution_window__gte=ATTRIBUTION_WINDOW_MIN_DAYS,
+                    attribution_window__lte=ATTRIBUTION_WINDOW_MAX_DAYS,
+                ),
+                name="conversion_attribution_window_range",
+                violation_error_message="attribution_window must be between 1 and 90 days.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "-converted_at"], name="conversion_org_time"),
+            models.Index(fields=["organization", "converted_date", "status"], name="conversion_org_day_status"),
+            models.Index(fields=["contact", "converted_at"], name="conversion_contact_time"),
+        ]
+
+    def __str__(self) -> str:
+        return self.order_id or f"{self.get_type_display()} {self.converted_at:%Y-%m-%d %H:%M}"
+
+
+class Attribution(TenantModel):
+    """The share of one conversion credited to a campaign and/or delivery.
+
+    Weights of one conversion sum to exactly 1 and the credited amounts to the conversion's amounts to the cent
+    (the remainder goes to the first rows), so reports over credit add up to reports over conversions.
+    """
+
+    conversion = models.ForeignKey(Conversion, on_delete=models.CASCADE, related_name="attributions")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    weight = models.DecimalField(max_digits=WEIGHT_MAX_DIGITS, decimal_places=WEIGHT_DECIMAL_PLACES)
+    revenue = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=2)
+    revenue_without_tax = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=2)
+    reference_revenue = models.DecimalField(
+        max_digits=REFERENCE_MONEY_MAX_DIGITS, decimal_places=2, null=True, blank=True
+    )
+    reference_revenue_without_tax = models.DecimalField(
+        max_digits=REFERENCE_MONEY_MAX_DIGITS, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["conversion", "-weight"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(campaign__isnull=False) | Q(delivery__isnull=False),
+                name="attribution_has_target",
+                violation_error_message="Credit goes to a campaign or a delivery.",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gt=0, weight__lte=1),
+                name="attribution_weight_range",
+                violation_error_message="A weight is in (0, 1].",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "conversion"], name="attribution_campaign"),
+            models.Index(fields=["delivery", "conversion"], name="attribution_delivery"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.weight} of {self.conversion_id}"
+
+
+class ExchangeRate(models.Model):
+    """Units of ``currency`` per 1 EUR on ``date`` (the ECB convention). Shared by all organizations."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    date = models.DateField()
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    rate = models.DecimalField(max_digits=20, decimal_places=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date", "currency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["currency", "date"],
+                name="exchange_rate_unique_currency_date",
+                violation_error_message="A rate for this currency and date already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(rate__gt=0), name="exchange_rate_positive", violation_error_message="A rate is > 0."
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} 1 EUR = {self.rate} {self.currency}"

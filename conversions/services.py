@@ -1,0 +1,671 @@
+"""Writes for campaigns, deliveries, touchpoints, conversions, attribution and exchange rates.
+
+The one path for business rules: the API, the batch endpoint, the admin, the CSV import, the management
+commands and the Celery tasks all call these functions, so validation, deduplication, attribution, reference
+amounts and report invalidation cannot differ between them.
+"""
+
+import zoneinfo
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.exceptions import ConflictError
+from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, ATTRIBUTION_WINDOW_MIN_DAYS, Organization
+from accounts.validators import validate_timezone
+from contacts.models import Contact
+from contacts.services import contact_get_or_create_by_email, normalize_email
+
+from . import rates
+from .attribution import Candidate, choose_credit, split_money
+from .models import (
+    COUNT_MAX,
+    COUNT_MIN,
+    MONEY_MAX,
+    Attribution,
+    Campaign,
+    Conversion,
+    Delivery,
+    ExchangeRate,
+    Touchpoint,
+)
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+METADATA_MAX_KEYS = 50
+METADATA_KEY_MAX_LENGTH = 64
+METADATA_STRING_MAX_LENGTH = 500
+CANDIDATE_TOUCHPOINT_KINDS = (Touchpoint.Kind.OPEN, Touchpoint.Kind.CLICK)
+
+CONVERSION_WRITABLE_FIELDS = frozenset(
+    {
+        "contact", "email", "type", "status", "count", "revenue", "revenue_without_tax", "payout", "currency",
+        "order_id", "campaign", "delivery", "attribution_model", "attribution_window", "origin", "country",
+        "coupon_code", "notes", "metadata", "converted_at", "timezone",
+    }
+)  # fmt: skip
+
+
+def _after_commit(task, *args) -> None:
+    """Enqueue a Celery task once the current transaction has committed (never for rolled-back work)."""
+    transaction.on_commit(lambda: task.delay(*args))
+
+
+# --- Campaigns, deliveries ------------------------------------------------------------------------------------------
+
+
+def _check_same_organization(organization: Organization, **related) -> None:
+    errors = {
+        name: ["Does not exist."]
+        for name, obj in related.items()
+        if obj is not None and obj.organization_id != organization.pk
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
+def _clean_and_save(instance, **related) -> None:
+    _check_same_organization(instance.organization, **related)
+    instance.full_clean(exclude=["organization"], validate_unique=False, validate_constraints=False)
+    instance.save()
+
+
+@transaction.atomic
+def campaign_create(*, organization: Organization, **fields) -> Campaign:
+    campaign = Campaign(organization=organization, **fields)
+    _clean_and_save(campaign)
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, **fields) -> Campaign:
+    for name, value in fields.items():
+        setattr(campaign, name, value)
+    _clean_and_save(campaign)
+    return campaign
+
+
+@transaction.atomic
+def campaign_delete(*, campaign: Campaign) -> None:
+    """Delete a campaign; conversions it was credited with are re-attributed among what remains."""
+    affected = list(Attribution.objects.filter(campaign=campaign).values_list("conversion_id", flat=True))
+    campaign.delete()
+    conversions_reattribute(conversion_ids=affected)
+
+
+@transaction.atomic
+def delivery_create(*, organization: Organization, **fields) -> Delivery:
+    delivery = Delivery(organization=organization, **fields)
+    _clean_and_save(delivery, campaign=delivery.campaign)
+    return delivery
+
+
+@transaction.atomic
+def delivery_update(*, delivery: Delivery, **fields) -> Delivery:
+    campaign_changed = "campaign" in fields and fields["campaign"] != delivery.campaign
+    for name, value in fields.items():
+        setattr(delivery, name, value)
+    _clean_and_save(delivery, campaign=delivery.campaign)
+    if campaign_changed:
+        # Credit to a delivery counts for its campaign: moving the delivery moves that credit.
+        affected = Attribution.objects.filter(delivery=delivery).values_list("conversion_id", flat=True)
+        conversions_reattribute(conversion_ids=list(affected))
+    return delivery
+
+
+@transaction.atomic
+def delivery_delete(*, delivery: Delivery) -> None:
+    affected = list(Attribution.objects.filter(delivery=delivery).values_list("conversion_id", flat=True))
+    delivery.delete()
+    conversions_reattribute(conversion_ids=affected)
+
+
+# --- Touchpoints ----------------------------------------------------------------------------------------------------
+
+
+def _touchpoint_validate(touchpoint: Touchpoint) -> None:
+    _check_same_organization(
+        touchpoint.organization,
+        contact=touchpoint.contact,
+        campaign=touchpoint.campaign,
+        delivery=touchpoint.delivery,
+    )
+    if touchpoint.campaign_id is None and touchpoint.delivery_id is None:
+        raise ValidationError({"campaign_id": ["A touchpoint needs a campaign_id or a delivery_id."]})
+    touchpoint.full_clean(exclude=["organization"], validate_unique=False, validate_constraints=False)
+
+
+def _enqueue_reattribution_for_touches(touches: Iterable[tuple]) -> None:
+    """Late data: re-attribute, in the background, conversions whose window may contain these touches.
+
+    A touch at ``t`` can only matter to a conversion of the same contact in ``[t, t + 90 days]`` (the longest
+    window); the task recomputes each such conversion exactly, so over-selecting is harmless.
+    """
+    from .tasks import reattribute_contact_window_task
+
+    for contact_id, occurred_at in touches:
+        _after_commit(
+            reattribute_contact_window_task,
+            str(contact_id),
+            occurred_at.isoformat(),
+            (occurred_at + timedelta(days=ATTRIBUTION_WINDOW_MAX_DAYS)).isoformat(),
+        )
+
+
+@transaction.atomic
+def touchpoint_create(*, organization: Organization, **fields) -> Touchpoint:
+    touchpoint = Touchpoint(organization=organization, **fields)
+    _touchpoint_validate(touchpoint)
+    touchpoint.save()
+    if touchpoint.kind in CANDIDATE_TOUCHPOINT_KINDS:
+        _enqueue_reattribution_for_touches([(touchpoint.contact_id, touchpoint.occurred_at)])
+    return touchpoint
+
+
+@transaction.atomic
+def touchpoint_update(*, touchpoint: Touchpoint, **fields) -> Touchpoint:
+    before = (touchpoint.contact_id, touchpoint.occurred_at)
+    for name, value in fields.items():
+        setattr(touchpoint, name, value)
+    _touchpoint_validate(touchpoint)
+    touchpoint.save()
+    _enqueue_reattribution_for_touches({before, (touchpoint.contact_id, touchpoint.occurred_at)})
+    return touchpoint
+
+
+@transaction.atomic
+def touchpoint_delete(*, touchpoint: Touchpoint) -> None:
+    touch = (touchpoint.contact_id, touchpoint.occurred_at)
+    touchpoint.delete()
+    _enqueue_reattribution_for_touches([touch])
+
+
+# --- Conversions ----------------------------------------------------------------------------------------------------
+
+
+def _validate_metadata(metadata) -> None:
+    if metadata is None:
+        return
+    if not isinstance(metadata, dict):
+        raise ValidationError({"metadata": ["Must be a JSON object."]})
+    problems = []
+    if len(metadata) > METADATA_MAX_KEYS:
+        problems.append(f"At most {METADATA_MAX_KEYS} keys (got {len(metadata)}).")
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not 1 <= len(key) <= METADATA_KEY_MAX_LENGTH:
+            problems.append(f"Key '{str(key)[:80]}' must be 1..{METADATA_KEY_MAX_LENGTH} characters.")
+        elif isinstance(value, str):
+            if len(value) > METADATA_STRING_MAX_LENGTH:
+                problems.append(f"Value of '{key}' is longer than {METADATA_STRING_MAX_LENGTH} characters.")
+        elif value is not None and not isinstance(value, bool | int | float):
+            problems.append(f"Value of '{key}' must be a string, number, boolean or null.")
+    if problems:
+        raise ValidationError({"metadata": problems})
+
+
+def _money(value, field: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError as error:
+        raise ValidationError({field: ["A valid number is required."]}) from error
+    if not amount.is_finite():
+        raise ValidationError({field: ["A valid number is required."]})
+    if amount.as_tuple().exponent < -2 and amount != amount.quantize(rates.CENT):
+        raise ValidationError({field: ["At most 2 decimal places."]})
+    if amount < 0:
+        raise ValidationError({field: ["Must be ≥ 0."]})
+    if amount > MONEY_MAX:
+        raise ValidationError({field: [f"Must be ≤ {MONEY_MAX}."]})
+    return amount.quantize(rates.CENT)
+
+
+def _aware(value: datetime, zone_name: str | None, organization: Organization) -> datetime:
+    """A naive time is read in ``timezone`` from the payload, or else in the organization's time zone."""
+    if timezone.is_aware(value):
+        return value
+    zone = zoneinfo.ZoneInfo(zone_name) if zone_name else organization.zone
+    return value.replace(tzinfo=zone)
+
+
+def _normalized(organization: Organization, fields: dict) -> dict:
+    """The payload with every value in its stored form, without touching the database."""
+    values = dict(fields)
+    unknown = set(values) - CONVERSION_WRITABLE_FIELDS
+    if unknown:
+        raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    zone_name = values.pop("timezone", None)
+    if zone_name:
+        try:
+            validate_timezone(zone_name)
+        except ValidationError as error:
+            raise ValidationError({"timezone": error.messages}) from error
+    if "email" in values:
+        values["email"] = normalize_email(values["email"])
+    for field in ("revenue", "revenue_without_tax", "payout"):
+        if field in values:
+            values[field] = _money(values[field], field)
+    for field in ("currency", "country"):
+        if values.get(field):
+            values[field] = values[field].upper()
+    for field in ("order_id", "origin", "coupon_code"):
+        if isinstance(values.get(field), str):
+            values[field] = values[field].strip()
+    if "order_id" in values:
+        values["order_id"] = values["order_id"] or None
+    if values.get("converted_at") is not None:
+        values["converted_at"] = _aware(values["converted_at"], zone_name, organization)
+    return values
+
+
+def _same_as_stored(conversion: Conversion, values: dict) -> bool:
+    """Whether every field of a repeated payload equals what is stored (the idempotent-replay test)."""
+    for field, value in values.items():
+        if field == "email":
+            stored = conversion.contact.email if conversion.contact_id else None
+        elif field in ("contact", "campaign", "delivery"):
+            stored, value = getattr(conversion, f"{field}_id"), getattr(value, "pk", value)
+        else:
+            stored = getattr(conversion, field)
+        if stored in ("", None) and value in ("", None):
+            continue
+        if stored != value:
+            return False
+    return True
+
+
+def _replay_or_conflict(existing: Conversion, values: dict) -> tuple[Conversion, bool]:
+    if _same_as_stored(existing, values):
+        return existing, False
+    raise ConflictError(
+        f"A conversion with order_id '{existing.order_id}' already exists with different values.",
+        existing_id=existing.pk,
+    )
+
+
+def _apply(conversion: Conversion, values: dict) -> None:
+    """Set fields on a conversion, resolve its contact, and derive everything that follows from them."""
+    organization = conversion.organization
+    email = values.pop("email", None)
+    contact_given = "contact" in values
+    for name, value in values.items():
+        setattr(conversion, name, value)
+    if email:
+        if contact_given and conversion.contact is not None and conversion.contact.email != email:
+            raise ValidationError({"email": ["Does not match the e-mail of contact_id."]})
+        if not contact_given or conversion.contact is None:
+            conversion.contact = contact_get_or_create_by_email(organization=organization, email=email)
+    _check_same_organization(
+        organization, contact_id=conversion.contact, campaign_id=conversion.campaign, delivery_id=conversion.delivery
+    )
+    if conversion.delivery is not None and conversion.campaign is not None:
+        if conversion.delivery.campaign_id not in (None, conversion.campaign_id):
+            raise ValidationError({"delivery_id": ["This delivery belongs to another campaign."]})
+    if not conversion.currency:
+        conversion.currency = organization.reference_currency
+    if not conversion.country and conversion.contact is not None:
+        conversion.country = conversion.contact.country
+    if conversion.converted_at is None:
+        conversion.converted_at = timezone.now()
+    conversion.converted_date = timezone.localtime(conversion.converted_at, organization.zone).date()
+    conversion.reference_currency = organization.reference_currency
+    _apply_reference_amounts(conversion)
+
+
+def _apply_reference_amounts(conversion: Conversion) -> None:
+    rate = rates.conversion_rate(conversion.currency, conversion.reference_currency, conversion.converted_date)
+    conversion.reference_rate = None if rate is None else rate.quantize(rates.RATE_QUANTUM)
+    conversion.reference_revenue = rates.convert(conversion.revenue, rate)
+    conversion.reference_revenue_without_tax = rates.convert(conversion.revenue_without_tax, rate)
+
+
+def _validate(conversion: Conversion) -> None:
+    errors: dict[str, list[str]] = {}
+    if conversion.converted_at > timezone.now() + FUTURE_TOLERANCE:
+        errors["converted_at"] = ["Must not be more than 5 minutes in the future."]
+    if not COUNT_MIN <= conversion.count <= COUNT_MAX:
+        errors["count"] = [f"Must be between {COUNT_MIN} and {COUNT_MAX:,}."]
+    if not ATTRIBUTION_WINDOW_MIN_DAYS <= conversion.attribution_window <= ATTRIBUTION_WINDOW_MAX_DAYS:
+        errors["attribution_window"] = ["Must be between 1 and 90 days."]
+    if conversion.revenue_without_tax > conversion.revenue:
+        errors["revenue_without_tax"] = ["Must not be greater than revenue."]
+    if errors:
+        raise ValidationError(errors)
+    _validate_metadata(conversion.metadata)
+    conversion.full_clean(
+        exclude=["organization", "contact", "campaign", "delivery"], validate_unique=False, validate_constraints=False
+    )
+
+
+def _find_by_order_id(organization: Organization, order_id: str) -> Conversion | None:
+    return (
+        Conversion.objects.for_organization(organization)
+        .select_related("contact")
+        .filter(order_id=order_id)
+        .first()
+    )
+
+
+@transaction.atomic
+def conversion_create(*, organization: Organization, **fields) -> tuple[Conversion, bool]:
+    """Store a conversion, or recognise a repeat of one: returns ``(conversion, created)``.
+
+    A payload whose ``order_id`` already exists is a replay when every field it gives equals the stored row
+    (nothing is written, ``created`` is False) and a ``ConflictError`` otherwise. Concurrent identical requests
+    race on the database's unique constraint; the losers fall back to the replay path, never to an error.
+    """
+    values = _normalized(organization, fields)
+    order_id = values.get("order_id")
+    if order_id:
+        existing = _find_by_order_id(organization, order_id)
+        if existing is not None:
+            return _replay_or_conflict(existing, values)
+    conversion = Conversion(
+        organization=organization,
+        attribution_model=organization.default_attribution_model,
+        attribution_window=organization.default_attribution_window,
+    )
+    revenue_without_tax_given = values.get("revenue_without_tax") is not None
+    _apply(conversion, {**values})
+    if not revenue_without_tax_given:
+        conversion.revenue_without_tax = conversion.revenue
+        _apply_reference_amounts(conversion)
+    _validate(conversion)
+    try:
+        with transaction.atomic():
+            conversion.save()
+    except IntegrityError:
+        existing = _find_by_order_id(organization, order_id) if order_id else None
+        if existing is None:
+            raise
+        return _replay_or_conflict(existing, values)
+    conversion_attribute(conversion=conversion)
+    _conversions_touched(organization, [conversion.converted_date])
+    return conversion, True
+
+
+@transaction.atomic
+def conversion_update(*, conversion: Conversion, **fields) -> Conversion:
+    """Change a conversion; it is re-attributed and its report days invalidated like a new write.
+
+    When ``revenue`` changes and ``revenue_without_tax`` is not given, a ``revenue_without_tax`` that was equal
+    to the old revenue (the default) follows the new revenue.
+    """
+    organization = conversion.organization
+    values = _normalized(organization, fields)
+    if values.get("order_id") and values["order_id"] != conversion.order_id:
+        existing = _find_by_order_id(organization, values["order_id"])
+        if existing is not None and existing.pk != conversion.pk:
+            raise ConflictError(
+                f"A conversion with order_id '{values['order_id']}' already exists.", existing_id=existing.pk
+            )
+    old_date = conversion.converted_date
+    if "revenue" in values and "revenue_without_tax" not in values:
+        if conversion.revenue_without_tax == conversion.revenue:
+            values["revenue_without_tax"] = values["revenue"]
+    if values.get("revenue_without_tax", "") is None:
+        values["revenue_without_tax"] = values.get("revenue", conversion.revenue)
+    _apply(conversion, values)
+    _validate(conversion)
+    try:
+        with transaction.atomic():
+            conversion.save()
+    except IntegrityError as error:
+        existing = _find_by_order_id(organization, conversion.order_id) if conversion.order_id else None
+        if existing is None:
+            raise
+        raise ConflictError(
+            f"A conversion with order_id '{conversion.order_id}' already exists.", existing_id=existing.pk
+        ) from error
+    conversion_attribute(conversion=conversion)
+    _conversions_touched(organization, [old_date, conversion.converted_date])
+    return conversion
+
+
+@transaction.atomic
+def conversion_delete(*, conversion: Conversion) -> None:
+    """Delete a conversion; its last state stays in the audit history and its report days are invalidated."""
+    organization, day = conversion.organization, conversion.converted_date
+    conversion.delete()
+    _conversions_touched(organization, [day])
+
+
+def _conversions_touched(organization: Organization, days: Iterable[date]) -> None:
+    """Tell the reporting rollups which local days of this organization changed."""
+    from reporting.services import rollup_mark_dirty
+
+    rollup_mark_dirty(organization_id=organization.pk, days=days)
+
+
+# --- Attribution ----------------------------------------------------------------------------------------------------
+
+
+def _candidates(conversion: Conversion) -> list[Candidate]:
+    if conversion.contact_id is None:
+        return []
+    window_start = conversion.converted_at - timedelta(days=conversion.attribution_window)
+    touches = (
+        Touchpoint.objects.filter(
+            contact_id=conversion.contact_id,
+            kind__in=CANDIDATE_TOUCHPOINT_KINDS,
+            occurred_at__gte=window_start,
+            occurred_at__lte=conversion.converted_at,
+        )
+        .select_related("delivery")
+        .only("occurred_at", "campaign_id", "delivery_id", "delivery__campaign_id")
+    )
+    return [
+        Candidate(
+            occurred_at=touch.occurred_at,
+            sort_key=str(touch.pk),
+            campaign_id=touch.campaign_id or (touch.delivery.campaign_id if touch.delivery else None),
+            delivery_id=touch.delivery_id,
+        )
+        for touch in touches
+    ]
+
+
+def _explicit_credit(conversion: Conversion) -> list[tuple]:
+    if conversion.campaign_id is None and conversion.delivery_id is None:
+        return []
+    campaign_id = conversion.campaign_id or (conversion.delivery.campaign_id if conversion.delivery else None)
+    return [(campaign_id, conversion.delivery_id, Decimal(1))]
+
+
+def conversion_credit_rows(conversion: Conversion) -> list[Attribution]:
+    """The attribution rows a conversion should have now (unsaved): explicit target first, else touchpoints."""
+    credit = _explicit_credit(conversion)
+    if not credit:
+        chosen = choose_credit(conversion.attribution_model, _candidates(conversion))
+        credit = [(item.campaign_id, item.delivery_id, item.weight) for item in chosen]
+    weights = [weight for _, _, weight in credit]
+    money = {
+        field: split_money(getattr(conversion, field), weights)
+        for field in ("revenue", "revenue_without_tax", "reference_revenue", "reference_revenue_without_tax")
+    }
+    return [
+        Attribution(
+            organization_id=conversion.organization_id,
+            conversion=conversion,
+            campaign_id=campaign_id,
+            delivery_id=delivery_id,
+            weight=weight,
+            **{field: amounts[index] for field, amounts in money.items()},
+        )
+        for index, (campaign_id, delivery_id, weight) in enumerate(credit)
+    ]
+
+
+@transaction.atomic
+def conversion_attribute(*, conversion: Conversion) -> list[Attribution]:
+    """Replace a conversion's credit with what its data says now. Idempotent."""
+    conversion.attributions.all().delete()
+    rows = Attribution.objects.bulk_create(conversion_credit_rows(conversion))
+    conversion._prefetched_objects_cache = {}
+    return rows
+
+
+@transaction.atomic
+def conversions_reattribute(*, conversion_ids: Iterable) -> int:
+    """Re-attribute these conversions (those that still exist); returns how many were processed."""
+    conversions = Conversion.objects.filter(pk__in=list(conversion_ids)).select_related("organization", "delivery")
+    processed = 0
+    touched: dict = {}
+    for conversion in conversions:
+        before = sorted(conversion.attributions.values_list("campaign_id", "delivery_id", "weight"), key=str)
+        rows = conversion_attribute(conversion=conversion)
+        after = sorted(((row.campaign_id, row.delivery_id, row.weight) for row in rows), key=str)
+        if before != after:
+            touched.setdefault(conversion.organization, set()).add(conversion.converted_date)
+        processed += 1
+    for organization, days in touched.items():
+        _conversions_touched(organization, days)
+    return processed
+
+
+def conversions_reattribute_contact_window(*, contact_id, start: datetime, end: datetime) -> int:
+    """Re-attribute one contact's conversions in ``[start, end]`` (the reach of a changed touchpoint)."""
+    ids = Conversion.objects.filter(
+        contact_id=contact_id, converted_at__gte=start, converted_at__lte=end, campaign__isnull=True,
+        delivery__isnull=True,
+    ).values_list("pk", flat=True)  # fmt: skip
+    return conversions_reattribute(conversion_ids=list(ids))
+
+
+# --- Exchange rates -------------------------------------------------------------------------------------------------
+
+
+def _enqueue_revaluation(currency: str, since: date) -> None:
+    from .tasks import revalue_conversions_task
+
+    _after_commit(revalue_conversions_task, currency, since.isoformat())
+
+
+@transaction.atomic
+def exchange_rate_set(*, currency: str, on_date: date, rate: Decimal) -> tuple[ExchangeRate, bool]:
+    """Create or change the rate of one currency on one day; affected conversions are revalued in the background."""
+    currency = (currency or "").upper()
+    candidate = ExchangeRate(currency=currency, date=on_date, rate=rate)
+    candidate.full_clean(validate_unique=False, validate_constraints=False)
+    if rate <= 0:
+        raise ValidationError({"rate": ["Must be greater than 0."]})
+    exchange_rate, created = ExchangeRate.objects.update_or_create(
+        currency=currency, date=on_date, defaults={"rate": rate}
+    )
+    _enqueue_revaluation(currency, on_date)
+    return exchange_rate, created
+
+
+@transaction.atomic
+def exchange_rate_update(*, exchange_rate: ExchangeRate, **fields) -> ExchangeRate:
+    old = (exchange_rate.currency, exchange_rate.date)
+    for name, value in fields.items():
+        setattr(exchange_rate, name, value)
+    exchange_rate.currency = exchange_rate.currency.upper()
+    exchange_rate.full_clean(validate_unique=False, validate_constraints=False)
+    clash = ExchangeRate.objects.filter(currency=exchange_rate.currency, date=exchange_rate.date).exclude(
+        pk=exchange_rate.pk
+    )
+    if clash.exists():
+        raise ValidationError({"date": ["A rate for this currency and date already exists."]})
+    exchange_rate.save()
+    _enqueue_revaluation(old[0], old[1])
+    _enqueue_revaluation(exchange_rate.currency, exchange_rate.date)
+    return exchange_rate
+
+
+@transaction.atomic
+def exchange_rate_delete(*, exchange_rate: ExchangeRate) -> None:
+    currency, on_date = exchange_rate.currency, exchange_rate.date
+    exchange_rate.delete()
+    _enqueue_revaluation(currency, on_date)
+
+
+@transaction.atomic
+def exchange_rates_import(*, rows: Iterable[tuple[date, str, Decimal]]) -> dict:
+    """Upsert many ECB rates at once (bulk SQL) and enqueue one revaluation per currency from its earliest day."""
+    incoming = {(currency, on_date): rate for on_date, currency, rate in rows}
+    existing = {
+        (rate.currency, rate.date): rate
+        for rate in ExchangeRate.objects.filter(currency__in={currency for currency, _ in incoming})
+    }
+    to_create, to_update = [], []
+    earliest_change: dict[str, date] = {}
+    for (currency, on_date), rate in incoming.items():
+        current = existing.get((currency, on_date))
+        if current is None:
+            to_create.append(ExchangeRate(currency=currency, date=on_date, rate=rate))
+        elif current.rate != rate:
+            current.rate = rate
+            to_update.append(current)
+        else:
+            continue
+        earliest_change[currency] = min(on_date, earliest_change.get(currency, on_date))
+    ExchangeRate.objects.bulk_create(to_create, batch_size=1000)
+    ExchangeRate.objects.bulk_update(to_update, ["rate", "updated_at"], batch_size=1000)
+    for currency, since in earliest_change.items():
+        _enqueue_revaluation(currency, since)
+    return {"created": len(to_create), "updated": len(to_update), "unchanged": len(incoming) - len(to_create) - len(to_update)}
+
+
+REVALUATION_CHUNK_SIZE = 2000
+
+
+def conversions_revalue(*, currency: str, since: date) -> int:
+    """Recompute reference amounts (and the credited reference amounts) of conversions a rate change may affect.
+
+    Affected: conversions in or into ``currency`` dated on or after ``since``. Done in chunks, each one
+    transaction with bulk updates, and exact Decimal arithmetic on every database. Idempotent.
+    """
+    affected = (
+        Conversion.objects.filter(Q(currency=currency) | Q(reference_currency=currency), converted_date__gte=since)
+        .exclude(currency=F("reference_currency"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    ids = list(affected)
+    changed = 0
+    for start in range(0, len(ids), REVALUATION_CHUNK_SIZE):
+        changed += _revalue_chunk(ids[start : start + REVALUATION_CHUNK_SIZE])
+    return changed
+
+
+@transaction.atomic
+def _revalue_chunk(ids: list) -> int:
+    conversions = list(Conversion.objects.filter(pk__in=ids).select_related("organization").prefetch_related("attributions"))
+    rate_cache: dict = {}
+    changed_conversions, changed_attributions = [], []
+    touched: dict = {}
+    for conversion in conversions:
+        key = (conversion.currency, conversion.reference_currency, conversion.converted_date)
+        if key not in rate_cache:
+            rate_cache[key] = rates.conversion_rate(*key)
+        before = (conversion.reference_revenue, conversion.reference_revenue_without_tax)
+        rate = rate_cache[key]
+        conversion.reference_rate = None if rate is None else rate.quantize(rates.RATE_QUANTUM)
+        conversion.reference_revenue = rates.convert(conversion.revenue, rate)
+        conversion.reference_revenue_without_tax = rates.convert(conversion.revenue_without_tax, rate)
+        if before == (conversion.reference_revenue, conversion.reference_revenue_without_tax):
+            continue
+        changed_conversions.append(conversion)
+        touched.setdefault(conversion.organization, set()).add(conversion.converted_date)
+        attributions = list(conversion.attributions.all())
+        weights = [attribution.weight for attribution in attributions]
+        for field in ("reference_revenue", "reference_revenue_without_tax"):
+            for attribution, amount in zip(attributions, split_money(getattr(conversion, field), weights)):
+                setattr(attribution, field, amount)
+        changed_attributions.extend(attributions)
+    Conversion.objects.bulk_update(
+        changed_conversions, ["reference_rate", "reference_revenue", "reference_revenue_without_tax"], batch_size=500
+    )
+    Attribution.objects.bulk_update(
+        changed_attributions, ["reference_revenue", "reference_revenue_without_tax"], batch_size=500
+    )
+    for organization, days in touched.items():
+        _conversions_touched(organization, days)
+    return len(changed_conversions)
