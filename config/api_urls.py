@@ -11,4 +11,5 @@ urlpatterns = [
     path("api/v1/", include("contacts.api.urls")),
     path("api/v1/", include("conversions.api.urls")),
     re_path(r"^api/v1/.*$", api_not_found),
+    path("reporting/v1/", include("reporting.api.urls")),
 ]
