@@ -52,3 +52,16 @@ def read_only_api(organization):
 def other_api(other_organization):
     """An API client of a second organization, for tenancy tests."""
     return _client(api_key_create(organization=other_organization, name="other")[1])
+
+
+def pytest_collection_modifyitems(config, items):
+    """Integration tests need a real broker a worker can share (Redis); without one they are deselected."""
+    from django.conf import settings
+
+    if settings.CELERY_BROKER_URL.startswith("redis://"):
+        return
+    selected = [item for item in items if "integration" not in item.keywords]
+    deselected = [item for item in items if "integration" in item.keywords]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected

@@ -78,6 +78,8 @@ def choose_credit(model: str, candidates: Sequence[Candidate]) -> list[Credit]:
 
 def split_money(amount: Decimal | None, weights: Sequence[Decimal]) -> list[Decimal | None]:
     """Credited amounts in proportion to ``weights``, summing to ``amount`` to the cent (``None`` stays ``None``)."""
+    if not weights:
+        return []
     if amount is None:
         return [None] * len(weights)
     scale = Decimal(1).scaleb(WEIGHT_DECIMAL_PLACES)

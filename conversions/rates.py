@@ -38,3 +38,58 @@ def convert(amount: Decimal | None, rate: Decimal | None) -> Decimal | None:
     if amount is None or rate is None:
         return None
     return (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class RateFileError(ValueError):
+    """The rates file is not in the ECB history format; the message names the line."""
+
+
+def parse_ecb_history(lines) -> tuple[list[tuple], list[str]]:
+    """Parse the ECB history CSV (``Date,USD,JPY,...``; rates per 1 EUR; ``N/A`` or empty cells; trailing commas).
+
+    Returns ``(rows, warnings)`` with rows ``(date, currency, rate)``. Columns that are not current ISO 4217 codes
+    (the ECB keeps retired ones such as CYP or SIT) are skipped with a warning; a malformed date or number is a
+    ``RateFileError`` naming the line, so nothing half-imported is ever stored.
+    """
+    import csv
+    from decimal import InvalidOperation
+
+    from accounts.validators import currency_codes
+
+    reader = csv.reader(lines)
+    try:
+        header = [cell.strip() for cell in next(reader)]
+    except StopIteration:
+        raise RateFileError("The file is empty.") from None
+    if not header or header[0].lstrip("\ufeff").lower() != "date":
+        raise RateFileError("Line 1: the header must start with 'Date' (ECB history format).")
+    known = currency_codes()
+    columns = {}
+    warnings = []
+    for index, name in enumerate(header[1:], start=1):
+        if not name:
+            continue
+        if name.upper() not in known:
+            warnings.append(f"Skipped column '{name}': not a current ISO 4217 currency.")
+            continue
+        columns[index] = name.upper()
+    rows = []
+    for line_number, cells in enumerate(reader, start=2):
+        if not cells or not any(cell.strip() for cell in cells):
+            continue
+        try:
+            on_date = date.fromisoformat(cells[0].strip())
+        except ValueError:
+            raise RateFileError(f"Line {line_number}: '{cells[0]}' is not a date (YYYY-MM-DD).") from None
+        for index, currency in columns.items():
+            cell = cells[index].strip() if index < len(cells) else ""
+            if cell in ("", "N/A", "NA", "-"):
+                continue
+            try:
+                rate = Decimal(cell)
+            except InvalidOperation:
+                raise RateFileError(f"Line {line_number}: '{cell}' is not a number ({currency}).") from None
+            if not rate.is_finite() or rate <= 0:
+                raise RateFileError(f"Line {line_number}: the {currency} rate must be a positive number.")
+            rows.append((on_date, currency, rate))
+    return rows, warnings

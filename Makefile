@@ -1,0 +1,43 @@
+# Two commands for a newcomer: `make run` and `make test`. Both create .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-requirements
+
+.PHONY: run test install migrate bench lint format clean
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --no-input -v 0
+
+## make run: migrate the embedded SQLite database, load demo data, print the admin login and a fresh API key,
+## then run the web server, a Celery worker and beat (embedded broker, no server needed). Ctrl-C stops all.
+run: migrate
+	$(BIN)/python manage.py bootstrap_local
+	$(BIN)/honcho start -f Procfile
+
+## make test: the whole suite (pytest + pytest-django). With DATABASE_URL/CELERY_BROKER_URL set it runs against them.
+test: install
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+## make bench: the benchmark table (PostgreSQL via DATABASE_URL; see scripts/bench.py --help). Not run by CI.
+bench: install
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var
