@@ -5,6 +5,7 @@ local default: SQLite under ``var/`` and an embedded, server-less Celery broker 
 transport) so that ``make run`` needs nothing but Python.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -83,6 +84,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # Tests use a file, not shared-cache memory: concurrency tests need real locking with a busy timeout.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
