@@ -60,6 +60,15 @@ def _django_validation_detail(error: DjangoValidationError):
     return {"non_field_errors": error.messages}
 
 
+def validation_error_body(detail) -> dict:
+    """The 400 envelope for a DRF or Django validation error (also one batch item's ``error``)."""
+    if isinstance(detail, DjangoValidationError):
+        detail = exceptions.ValidationError(_django_validation_detail(detail)).detail
+    if isinstance(detail, dict):
+        return error_body(400, "The request is invalid: " + "; ".join(_flatten(detail)), _fields(detail))
+    return error_body(400, "; ".join(_flatten(detail)), {"non_field_errors": _flatten(detail)})
+
+
 def exception_handler(exc, context):
     """Map every exception raised in an API view to the error envelope (unknown ones to a logged 500)."""
     headers = {}
@@ -81,17 +90,11 @@ def exception_handler(exc, context):
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait) + 1)
         set_rollback()
-        detail = exc.detail
-        fields = _fields(detail) if isinstance(exc, exceptions.ValidationError) else {}
         if isinstance(exc, exceptions.ValidationError):
-            if isinstance(detail, dict):
-                message = "The request is invalid: " + "; ".join(_flatten(detail))
-            else:
-                message = "; ".join(_flatten(detail))
-                fields = {"non_field_errors": _flatten(detail)}
+            body = validation_error_body(exc.detail)
         else:
-            message = "; ".join(_flatten(detail))
-        return Response(error_body(exc.status_code, message, fields), status=exc.status_code, headers=headers)
+            body = error_body(exc.status_code, "; ".join(_flatten(exc.detail)))
+        return Response(body, status=exc.status_code, headers=headers)
 
     logger.exception("Unhandled error in API view", exc_info=exc)
     set_rollback()

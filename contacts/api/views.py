@@ -7,6 +7,8 @@ from .serializers import ContactSerializer
 
 
 class ContactViewSet(TenantViewSet):
+    """Contacts: the people who convert; e-mail (lower-case) and client_contact_id are unique per organization."""
+
     queryset = Contact.objects.all()
     serializer_class = ContactSerializer
     filterset_class = ContactFilterSet

@@ -1,0 +1,171 @@
+"""OpenAPI 3 for the API as it really answers: the ``{"data": ...}`` envelope, error envelopes, key auth.
+
+``EnvelopeAutoSchema`` is the project's ``DEFAULT_SCHEMA_CLASS``. It wraps single-object responses of the
+canonical viewsets in ``{"data": ...}`` (lists are wrapped by the pagination class), adds the error envelope to
+every operation for the statuses it can answer, documents ``facets`` and the ``Retry-After`` header, and
+describes API-key authentication (``Authorization: Bearer`` or ``X-Api-Key``).
+"""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import permissions
+
+from .envelope import ERROR_TYPES
+from .viewsets import SEARCH_MAX_LENGTH, TenantViewSet
+
+ERROR_COMPONENT = "ErrorEnvelope"
+ERROR_DESCRIPTIONS = {
+    "400": "Invalid input (`validation_error`): unknown field or query parameter, malformed JSON, a value out of "
+    "range, or a reference to an object that does not exist for this key.",
+    "401": "No API key, or an invalid or revoked one (`authentication_error`).",
+    "403": "The key may not do this (`permission_error`): a read-only key on a write.",
+    "404": "No such object for this key (`not_found`); objects of other organizations do not exist for it.",
+    "409": "Conflict with an existing object (`conflict`); `existing_id` names it.",
+    "429": "Too many requests for this key (`rate_limited`); retry after `Retry-After` seconds.",
+}
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.ApiKeyAuthentication"
+    name = ["BearerApiKey", "HeaderApiKey"]
+
+    def get_security_requirement(self, auto_schema):
+        # Either header works: a list of requirements is an OR.
+        return [{"BearerApiKey": []}, {"HeaderApiKey": []}]
+
+    def get_security_definition(self, auto_schema):
+        return [
+            {"type": "http", "scheme": "bearer", "description": "`Authorization: Bearer <API key>`"},
+            {"type": "apiKey", "in": "header", "name": "X-Api-Key", "description": "`X-Api-Key: <API key>`"},
+        ]
+
+
+def _error_component_schema() -> dict:
+    return {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["type", "message", "fields"],
+                "properties": {
+                    "type": {"type": "string", "enum": sorted({*ERROR_TYPES.values(), "server_error"})},
+                    "message": {"type": "string", "description": "A human sentence."},
+                    "fields": {
+                        "type": "object",
+                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                        "description": "What is wrong, per field or query parameter name.",
+                    },
+                    "existing_id": {
+                        "type": "string",
+                        "format": "uuid",
+                        "nullable": True,
+                        "description": "Only with `conflict`: the id of the existing object.",
+                    },
+                },
+            }
+        },
+    }
+
+
+class EnvelopeAutoSchema(AutoSchema):
+    def _is_canonical_viewset(self) -> bool:
+        return isinstance(self.view, TenantViewSet)
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        facet_fields = getattr(self.view, "facet_fields", ())
+        if self._is_canonical_viewset() and getattr(self.view, "action", None) == "list" and facet_fields:
+            parameters = [
+                *parameters,
+                OpenApiParameter(
+                    "facets",
+                    str,
+                    description=f"Comma list of fields to count values of over the whole filtered set: "
+                    f"{', '.join(facet_fields)}.",
+                ),
+            ]
+        return parameters
+
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        if not self._is_canonical_viewset():
+            return parameters
+        for parameter in parameters:
+            if parameter.get("in") != "query":
+                continue
+            if parameter["name"] == "ordering":
+                allowed = ", ".join(getattr(self.view, "ordering_fields", ()))
+                parameter["description"] = (
+                    f"Comma list of fields, `-` for descending; any other field is a 400. Fields: {allowed}."
+                )
+            elif parameter["name"] == "search":
+                searched = ", ".join(name.replace("__", ".") for name in getattr(self.view, "search_fields", ()))
+                parameter["description"] = f"Free text (at most {SEARCH_MAX_LENGTH} characters) over: {searched}."
+                parameter["schema"]["maxLength"] = SEARCH_MAX_LENGTH
+        return parameters
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if self._is_canonical_viewset() and not self._is_list_view():
+            for code, response in responses.items():
+                if code.startswith("2"):
+                    self._wrap_in_data(response)
+        error_ref = self._error_component().ref
+        for code in self._error_codes():
+            if code in responses:
+                continue
+            responses[code] = {
+                "content": {"application/json": {"schema": error_ref}},
+                "description": ERROR_DESCRIPTIONS[code],
+            }
+            if code == "429":
+                responses[code]["headers"] = {
+                    "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
+                }
+        return responses
+
+    def _wrap_in_data(self, response: dict) -> None:
+        for media in response.get("content", {}).values():
+            inner = media["schema"]
+            if getattr(self.view, "action", None) == "batch":
+                continue  # its response is already {"data": [...], "summary": {...}}
+            ref = inner.get("$ref", "")
+            if ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[1] + "Envelope"
+                component = ResolvedComponent(
+                    name=name,
+                    type=ResolvedComponent.SCHEMA,
+                    schema={"type": "object", "required": ["data"], "properties": {"data": inner}},
+                    object=name,
+                )
+                self.registry.register_on_missing(component)
+                media["schema"] = component.ref
+            else:
+                media["schema"] = {"type": "object", "required": ["data"], "properties": {"data": inner}}
+
+    def _error_component(self) -> ResolvedComponent:
+        component = ResolvedComponent(
+            name=ERROR_COMPONENT,
+            type=ResolvedComponent.SCHEMA,
+            schema=_error_component_schema(),
+            object=ERROR_COMPONENT,
+        )
+        self.registry.register_on_missing(component)
+        return component
+
+    def _error_codes(self) -> list[str]:
+        codes = ["400"]
+        if self.view.get_authenticators():
+            codes.append("401")
+        if self.method not in permissions.SAFE_METHODS:
+            codes.append("403")
+        if "{" in self.path:
+            codes.append("404")
+        if getattr(self.view, "action", None) in getattr(self.view, "conflict_actions", ()):
+            codes.append("409")
+        if self.view.get_throttles():
+            codes.append("429")
+        return codes

@@ -1,0 +1,205 @@
+"""Shapes of campaigns, deliveries, touchpoints, conversions and exchange rates on the wire.
+
+Serializers check shape and types only; every rule that needs the database or spans fields (deduplication,
+contact resolution, reference amounts, limits the admin must share) is applied by ``conversions.services``.
+"""
+
+from datetime import UTC
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.api.fields import CountryField, CurrencyField, LanguageField
+from accounts.api.viewsets import StrictSerializerMixin, TenantModelSerializer
+from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, ATTRIBUTION_WINDOW_MIN_DAYS
+from contacts.models import CONTACT_EMAIL_MAX_LENGTH, Contact
+
+from ..models import (
+    COUNT_MAX,
+    COUNT_MIN,
+    MONEY_DECIMAL_PLACES,
+    MONEY_MAX_DIGITS,
+    Attribution,
+    Campaign,
+    Conversion,
+    Delivery,
+    ExchangeRate,
+    Touchpoint,
+)
+
+BATCH_MAX_ITEMS = 1000
+TIMEZONE_MAX_LENGTH = 64
+
+
+def related_id(model, **kwargs) -> serializers.PrimaryKeyRelatedField:
+    """``<name>_id`` on the wire for a foreign key; TenantModelSerializer narrows it to the caller's organization."""
+    return serializers.PrimaryKeyRelatedField(
+        queryset=model.objects.all(), pk_field=serializers.UUIDField(format="hex_verbose"), **kwargs
+    )
+
+
+def money(**kwargs) -> serializers.DecimalField:
+    """An amount: a JSON number or a string, at most 2 decimal places, ≥ 0; rendered as a JSON number.
+
+    A JSON float such as 149.99 reaches the field as the float nearest to it; DRF reads it through ``str()``,
+    which gives back the shortest decimal that round-trips, i.e. exactly the digits the client sent.
+    """
+    return serializers.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, min_value=0, required=False, **kwargs
+    )
+
+
+class WallClockDateTimeField(serializers.DateTimeField):
+    """ISO 8601 in; a time without an offset stays naive so the service reads it in the payload's ``timezone``
+    or the organization's zone (DRF would otherwise pin it to UTC). Stored times are aware and render as UTC."""
+
+    def enforce_timezone(self, value):
+        return value.astimezone(UTC) if timezone.is_aware(value) else value
+
+
+class CampaignSerializer(TenantModelSerializer):
+    language = LanguageField(required=False)
+
+    class Meta:
+        model = Campaign
+        fields = ["id", "name", "status", "language", "sent_at", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class DeliverySerializer(TenantModelSerializer):
+    campaign_id = related_id(Campaign, source="campaign", required=False, allow_null=True)
+    language = LanguageField(required=False)
+
+    class Meta:
+        model = Delivery
+        fields = ["id", "name", "campaign_id", "kind", "language", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class TouchpointSerializer(TenantModelSerializer):
+    contact_id = related_id(Contact, source="contact")
+    campaign_id = related_id(Campaign, source="campaign", required=False, allow_null=True)
+    delivery_id = related_id(Delivery, source="delivery", required=False, allow_null=True)
+
+    class Meta:
+        model = Touchpoint
+        fields = ["id", "contact_id", "campaign_id", "delivery_id", "kind", "occurred_at", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class AttributionSerializer(serializers.ModelSerializer):
+    campaign_id = serializers.UUIDField(read_only=True, allow_null=True)
+    delivery_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Attribution
+        fields = ["campaign_id", "delivery_id", "weight", "revenue", "reference_revenue"]
+        read_only_fields = fields
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "maxProperties": 50,
+        "additionalProperties": {
+            "oneOf": [{"type": "string", "maxLength": 500}, {"type": "number"}, {"type": "boolean"}],
+            "nullable": True,
+        },
+        "description": "At most 50 keys of 1..64 characters; values are strings (≤ 500), numbers, booleans or null.",
+    }
+)
+class MetadataField(serializers.JSONField):
+    """A JSON object; its size and value types are checked by the service, which the admin shares."""
+
+
+class ConversionSerializer(TenantModelSerializer):
+    contact_id = related_id(Contact, source="contact", required=False, allow_null=True)
+    email = serializers.EmailField(
+        write_only=True,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=CONTACT_EMAIL_MAX_LENGTH,
+        help_text="The contact is found (case-insensitively) or created by e-mail; must agree with contact_id.",
+    )
+    campaign_id = related_id(Campaign, source="campaign", required=False, allow_null=True)
+    delivery_id = related_id(Delivery, source="delivery", required=False, allow_null=True)
+    count = serializers.IntegerField(min_value=COUNT_MIN, max_value=COUNT_MAX, required=False)
+    revenue = money(help_text="Amount paid, tax included. Default 0.")
+    revenue_without_tax = money(allow_null=True, help_text="≤ revenue. Default: revenue.")
+    payout = money(allow_null=True)
+    currency = CurrencyField(required=False, help_text="ISO 4217. Default: the organization's reference currency.")
+    country = CountryField(required=False, help_text="ISO 3166-1 alpha-2. Default: the contact's country.")
+    attribution_window = serializers.IntegerField(
+        min_value=ATTRIBUTION_WINDOW_MIN_DAYS, max_value=ATTRIBUTION_WINDOW_MAX_DAYS, required=False
+    )
+    attributions = AttributionSerializer(many=True, read_only=True)
+    metadata = MetadataField(required=False)
+    converted_at = WallClockDateTimeField(
+        required=False,
+        help_text="ISO 8601; default now. Without an offset it is read in `timezone`, else the organization's zone.",
+    )
+    timezone = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=TIMEZONE_MAX_LENGTH,
+        help_text="IANA zone name in which an offset-less converted_at is read.",
+    )
+
+    class Meta:
+        model = Conversion
+        fields = [
+            "id", "contact_id", "email", "type", "status", "count", "revenue", "revenue_without_tax", "payout",
+            "currency", "reference_revenue", "reference_revenue_without_tax", "reference_currency", "order_id",
+            "campaign_id", "delivery_id", "attribution_model", "attribution_window", "attributions", "origin",
+            "country", "coupon_code", "notes", "metadata", "converted_at", "timezone", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = [
+            "id", "reference_revenue", "reference_revenue_without_tax", "reference_currency", "created_at",
+            "updated_at",
+        ]  # fmt: skip
+
+
+class ConversionBatchSerializer(StrictSerializerMixin, serializers.Serializer):
+    """The batch body. Items are kept raw here: each is validated on its own, so one bad item fails alone."""
+
+    conversions = serializers.ListField(
+        child=serializers.JSONField(), allow_empty=True, max_length=BATCH_MAX_ITEMS, help_text="At most 1000 items."
+    )
+
+
+class ConversionBatchItemErrorSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    existing_id = serializers.UUIDField(required=False, allow_null=True)
+
+
+class ConversionBatchItemResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["created", "duplicate", "error"])
+    id = serializers.UUIDField(allow_null=True)
+    error = ConversionBatchItemErrorSerializer(allow_null=True)
+
+
+class ConversionBatchSummarySerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    errors = serializers.IntegerField()
+
+
+class ConversionBatchResultSerializer(serializers.Serializer):
+    data = ConversionBatchItemResultSerializer(many=True)
+    summary = ConversionBatchSummarySerializer()
+
+
+class ExchangeRateSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    currency = CurrencyField(allow_blank=False)
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["id", "date", "currency", "rate", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        validators = []  # uniqueness per (currency, date) is the service's rule

@@ -1,0 +1,267 @@
+"""Viewsets of /api/v1/: declarative; every write calls exactly one service of ``conversions.services``."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import exceptions, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.api.envelope import error_body, validation_error_body
+from accounts.api.viewsets import TenantViewSet
+from accounts.exceptions import ConflictError
+from accounts.permissions import ReadOnlyForApiKeys
+from contacts.models import Contact
+from contacts.services import normalize_email
+
+from .. import services
+from ..filtersets import (
+    CampaignFilterSet,
+    ConversionFilterSet,
+    DeliveryFilterSet,
+    ExchangeRateFilterSet,
+    TouchpointFilterSet,
+)
+from ..models import Campaign, Conversion, Delivery, ExchangeRate, Touchpoint
+from .serializers import (
+    CampaignSerializer,
+    ConversionBatchResultSerializer,
+    ConversionBatchSerializer,
+    ConversionSerializer,
+    DeliverySerializer,
+    ExchangeRateSerializer,
+    TouchpointSerializer,
+)
+
+REPLAY_HEADER = "Idempotent-Replayed"
+
+
+class CampaignViewSet(TenantViewSet):
+    """Campaigns: one-off e-mail sends that conversions are credited to."""
+
+    queryset = Campaign.objects.all()
+    serializer_class = CampaignSerializer
+    filterset_class = CampaignFilterSet
+    ordering_fields = ["name", "status", "language", "sent_at", "created_at", "updated_at"]
+    ordering = ["-created_at"]
+    search_fields = ["name"]
+    facet_fields = ("status", "language")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.campaign_create(organization=self.organization, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.campaign_update(campaign=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.campaign_delete(campaign=instance)
+
+
+class DeliveryViewSet(TenantViewSet):
+    """Deliveries: automated (smartflow) or campaign sends; credit to a delivery counts for its campaign too."""
+
+    queryset = Delivery.objects.all()
+    serializer_class = DeliverySerializer
+    filterset_class = DeliveryFilterSet
+    ordering_fields = ["name", "kind", "language", "created_at", "updated_at"]
+    ordering = ["-created_at"]
+    search_fields = ["name"]
+    facet_fields = ("kind", "language", "campaign_id")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.delivery_create(organization=self.organization, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.delivery_update(delivery=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.delivery_delete(delivery=instance)
+
+
+class TouchpointViewSet(TenantViewSet):
+    """Touchpoints: what a contact did with a campaign or delivery; opens and clicks earn attribution credit.
+
+    A touchpoint that arrives after a conversion it should have credited re-attributes it in the background.
+    """
+
+    queryset = Touchpoint.objects.all()
+    serializer_class = TouchpointSerializer
+    filterset_class = TouchpointFilterSet
+    ordering_fields = ["occurred_at", "kind", "created_at", "updated_at"]
+    ordering = ["-occurred_at"]
+    facet_fields = ("kind",)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.touchpoint_create(organization=self.organization, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.touchpoint_update(touchpoint=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.touchpoint_delete(touchpoint=instance)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        responses={
+            201: ConversionSerializer,
+            200: OpenApiResponse(
+                ConversionSerializer,
+                description="Replay: a conversion with this order_id and the same values exists; nothing was "
+                "written. The response carries the header `Idempotent-Replayed: true`.",
+            ),
+        },
+        parameters=[
+            OpenApiParameter(
+                REPLAY_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description="`true` when this answer replays an existing conversion.",
+            )
+        ],
+        description="Store a conversion. An `order_id` that already exists is a replay (200) when the payload "
+        "equals the stored conversion, and a 409 `conflict` naming `existing_id` when it differs.",
+    )
+)
+class ConversionViewSet(TenantViewSet):
+    """Conversions: purchases, sign-ups, upgrades and other events, the revenue they brought and its credit.
+
+    `order_id` deduplicates: an identical repeat is a replay, a differing one a 409 conflict.
+    """
+
+    queryset = Conversion.objects.prefetch_related("attributions")
+    serializer_class = ConversionSerializer
+    filterset_class = ConversionFilterSet
+    ordering_fields = [
+        "converted_at", "created_at", "updated_at", "revenue", "revenue_without_tax", "reference_revenue", "count",
+        "order_id", "type", "status", "currency", "country", "origin",
+    ]  # fmt: skip
+    ordering = ["-converted_at"]
+    search_fields = ["order_id", "coupon_code", "contact__email"]
+    facet_fields = ("type", "status", "currency", "country", "origin")
+    conflict_actions = ("create", "update", "partial_update")
+
+    def create(self, request, *args, **kwargs):
+        response = super().create(request, *args, **kwargs)
+        if self.replayed:
+            response.status_code = status.HTTP_200_OK
+            response[REPLAY_HEADER] = "true"
+        return response
+
+    def perform_create(self, serializer):
+        serializer.instance, created = services.conversion_create(
+            organization=self.organization, **serializer.validated_data
+        )
+        self.replayed = not created
+
+    def perform_update(self, serializer):
+        serializer.instance = services.conversion_update(conversion=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.conversion_delete(conversion=instance)
+
+    @extend_schema(
+        request=inline_serializer(
+            "ConversionBatchRequest",
+            {"conversions": ConversionSerializer(many=True, help_text="At most 1000 conversions.")},
+        ),
+        responses={200: ConversionBatchResultSerializer},
+        description="Store up to 1000 conversions. Each item is validated and stored on its own (a bad item never "
+        "blocks the others) and gets a result: `created`, `duplicate` (an identical replay of an existing "
+        "order_id) or `error` (its `error` is the envelope a single POST would have answered).",
+    )
+    @action(detail=False, methods=["post"], url_path="batch", serializer_class=ConversionSerializer)
+    def batch(self, request):
+        body = ConversionBatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        items = body.validated_data["conversions"]
+        # One serializer for every item: its fields (and their scoped querysets) are built once, not 1000 times.
+        item_serializer = self.get_serializer()
+        with transaction.atomic():
+            known_contacts = self._contacts_by_email(items)
+            results = [
+                self._batch_item(item_serializer, index, item, known_contacts) for index, item in enumerate(items)
+            ]
+        summary = {
+            "created": sum(result["status"] == "created" for result in results),
+            "duplicates": sum(result["status"] == "duplicate" for result in results),
+            "errors": sum(result["status"] == "error" for result in results),
+        }
+        response = Response({"data": results, "summary": summary})
+        response.enveloped = True
+        return response
+
+    def _contacts_by_email(self, items) -> dict:
+        """The existing contacts named by e-mail in the batch, in one query instead of one per item."""
+        emails = {
+            normalize_email(item["email"])
+            for item in items
+            if isinstance(item, dict) and isinstance(item.get("email"), str) and "contact_id" not in item
+        }
+        emails.discard(None)
+        if not emails:
+            return {}
+        contacts = Contact.objects.for_organization(self.organization).filter(email__in=emails)
+        return {contact.email: contact for contact in contacts}
+
+    def _batch_item(self, item_serializer, index: int, item, known_contacts: dict) -> dict:
+        result = {"index": index, "status": "error", "id": None, "error": None}
+        try:
+            values = dict(item_serializer.run_validation(item))
+            email = normalize_email(values.get("email"))
+            if email in known_contacts and "contact" not in values:
+                # Same as the service's look-up by e-mail, already done for the whole batch.
+                values.pop("email")
+                values["contact"] = known_contacts[email]
+            with transaction.atomic():  # this item's savepoint: its failure undoes only its own writes
+                conversion, created = services.conversion_create(organization=self.organization, **values)
+        except exceptions.ValidationError as error:
+            result["error"] = validation_error_body(error.detail)["error"]
+        except DjangoValidationError as error:
+            result["error"] = validation_error_body(error)["error"]
+        except ConflictError as error:
+            existing_id = str(error.existing_id) if error.existing_id else None
+            result["error"] = error_body(409, error.message, existing_id=existing_id)["error"]
+        else:
+            result.update(status="created" if created else "duplicate", id=str(conversion.pk))
+            if email and conversion.contact is not None:
+                known_contacts[email] = conversion.contact
+        return result
+
+
+class ExchangeRateViewSet(TenantViewSet):
+    """Rates per 1 EUR are shared by every organization: any key reads them, only staff (admin) write them."""
+
+    queryset = ExchangeRate.objects.all()
+    serializer_class = ExchangeRateSerializer
+    filterset_class = ExchangeRateFilterSet
+    permission_classes = [ReadOnlyForApiKeys]
+    ordering_fields = ["date", "currency", "rate", "created_at", "updated_at"]
+    ordering = ["-date", "currency"]
+    search_fields = ["currency"]
+    facet_fields = ("currency",)
+
+    def get_queryset(self):
+        # Not tenant data: the one viewset that skips the organization scope, on purpose.
+        return self.queryset.all()
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance, _ = services.exchange_rate_set(
+            currency=data["currency"], on_date=data["date"], rate=data["rate"]
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.exchange_rate_update(
+            exchange_rate=serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.exchange_rate_delete(exchange_rate=instance)

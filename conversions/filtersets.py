@@ -1,0 +1,125 @@
+"""One FilterSet per model, reused by the API, exports and tests.
+
+Filters that name another row (``contact_id``, ``campaign_id``, ``delivery_id``) only accept rows of the
+caller's organization: anything else, another organization's id or an unknown one, is a 400, so a filter can
+never reveal that an id exists elsewhere.
+"""
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+
+from contacts.models import Contact
+
+from .models import Attribution, Campaign, Conversion, Delivery, ExchangeRate, Touchpoint
+
+
+def organization_rows(model):
+    """A ``queryset`` callable for ModelChoiceFilter: the rows of the requesting key's organization only."""
+
+    def queryset(request):
+        organization = getattr(getattr(request, "user", None), "organization", None)
+        if organization is None:  # no request (schema generation, direct FilterSet use): nothing to choose from
+            return model.objects.none()
+        return model.objects.for_organization(organization)
+
+    return queryset
+
+
+class UpperCaseFilter(django_filters.CharFilter):
+    """An exact match on a code stored upper-case (currency, country), whatever case the caller sends."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, value.strip().upper() if value else value)
+
+
+class LowerCaseFilter(django_filters.CharFilter):
+    """An exact match on a code stored lower-case (language)."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, value.strip().lower() if value else value)
+
+
+class CampaignFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Campaign.Status.choices)
+    language = LowerCaseFilter()
+    sent_after = django_filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
+    sent_before = django_filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="lte")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+
+    class Meta:
+        model = Campaign
+        fields = ["status", "language", "sent_after", "sent_before", "created_after", "created_before"]
+
+
+class DeliveryFilterSet(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=Delivery.Kind.choices)
+    campaign_id = django_filters.ModelChoiceFilter(field_name="campaign", queryset=organization_rows(Campaign))
+    language = LowerCaseFilter()
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+
+    class Meta:
+        model = Delivery
+        fields = ["kind", "campaign_id", "language", "created_after", "created_before"]
+
+
+class TouchpointFilterSet(django_filters.FilterSet):
+    contact_id = django_filters.ModelChoiceFilter(field_name="contact", queryset=organization_rows(Contact))
+    campaign_id = django_filters.ModelChoiceFilter(queryset=organization_rows(Campaign), method="filter_campaign")
+    delivery_id = django_filters.ModelChoiceFilter(field_name="delivery", queryset=organization_rows(Delivery))
+    kind = django_filters.ChoiceFilter(choices=Touchpoint.Kind.choices)
+    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lte")
+
+    class Meta:
+        model = Touchpoint
+        fields = ["contact_id", "campaign_id", "delivery_id", "kind", "occurred_after", "occurred_before"]
+
+    def filter_campaign(self, queryset, name, value):
+        # A touch on a delivery of the campaign is a touch on the campaign, as credit to a delivery is.
+        return queryset.filter(Q(campaign=value) | Q(delivery__campaign=value))
+
+
+class ConversionFilterSet(django_filters.FilterSet):
+    contact_id = django_filters.ModelChoiceFilter(field_name="contact", queryset=organization_rows(Contact))
+    campaign_id = django_filters.ModelChoiceFilter(queryset=organization_rows(Campaign), method="filter_attributed")
+    delivery_id = django_filters.ModelChoiceFilter(queryset=organization_rows(Delivery), method="filter_attributed")
+    type = django_filters.ChoiceFilter(choices=Conversion.Type.choices)
+    status = django_filters.ChoiceFilter(choices=Conversion.Status.choices)
+    currency = UpperCaseFilter()
+    country = UpperCaseFilter()
+    origin = django_filters.CharFilter()
+    order_id = django_filters.CharFilter()
+    converted_after = django_filters.IsoDateTimeFilter(field_name="converted_at", lookup_expr="gte")
+    converted_before = django_filters.IsoDateTimeFilter(field_name="converted_at", lookup_expr="lte")
+    revenue_min = django_filters.NumberFilter(field_name="revenue", lookup_expr="gte")
+    revenue_max = django_filters.NumberFilter(field_name="revenue", lookup_expr="lte")
+
+    class Meta:
+        model = Conversion
+        fields = [
+            "contact_id", "campaign_id", "delivery_id", "type", "status", "currency", "country", "origin",
+            "order_id", "converted_after", "converted_before", "revenue_min", "revenue_max",
+        ]  # fmt: skip
+
+    def filter_attributed(self, queryset, name, value):
+        """Conversions credited to this campaign or delivery, explicitly or by their touchpoints.
+
+        Credit lives in the attribution rows (a delivery's credit also names its campaign there); an ``Exists``
+        subquery keeps one row per conversion without a DISTINCT over the whole list.
+        """
+        target = "campaign" if name == "campaign_id" else "delivery"
+        credited = Attribution.objects.filter(conversion=OuterRef("pk"), **{target: value})
+        return queryset.filter(Exists(credited))
+
+
+class ExchangeRateFilterSet(django_filters.FilterSet):
+    currency = UpperCaseFilter()
+    date = django_filters.DateFilter()
+    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["currency", "date", "date_after", "date_before"]
