@@ -1,0 +1,323 @@
+"""Reporting v1 wire format (camelCase, the seed "Incomaker Reporting v1" shapes): query parameters and answers.
+
+Parameter serializers validate the query string; answer serializers represent what the selectors computed.
+Money and conversion numbers are JSON numbers: whole values without a fraction (``78230752``), others with
+their two decimals (``1632.73``).
+"""
+
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.api.envelope import LIMIT_DEFAULT, LIMIT_MAX
+from accounts.validators import validate_country, validate_currency
+from conversions.models import Conversion
+
+from ..selectors import HISTORY_INTERVALS, LIST_SORT_FIELDS, REPORT_DEFAULT_DAYS, TIMEFRAME_KEYS, interval_start
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+HISTORY_MAX_ROWS = 20_000  # ~55 years by day; a bound on the size of one answer
+
+
+# --- Parameters ---------------------------------------------------------------------------------------------------
+
+
+@extend_schema_field(OpenApiTypes.DATE)
+class IsoDateField(serializers.Field):
+    """Exactly ``YYYY-MM-DD`` (no week dates, no times)."""
+
+    def to_internal_value(self, data) -> date:
+        if not isinstance(data, str) or not ISO_DATE.match(data):
+            raise serializers.ValidationError("Use the format YYYY-MM-DD.")
+        try:
+            return date.fromisoformat(data)
+        except ValueError:
+            raise serializers.ValidationError("Not a valid date.") from None
+
+    def to_representation(self, value: date) -> str:
+        return value.isoformat()
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CommaListField(serializers.Field):
+    """A comma-separated list (``CZ,SK``); each item is normalized and checked by ``parse_item``."""
+
+    def __init__(self, *, parse_item, **kwargs):
+        self.parse_item = parse_item
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data) -> list:
+        items = [item.strip() for item in str(data).split(",")]
+        if not any(items):
+            return []
+        if not all(items):
+            raise serializers.ValidationError("Empty item in the comma list.")
+        values, errors = [], []
+        for item in items:
+            try:
+                values.append(self.parse_item(item))
+            except (serializers.ValidationError, DjangoValidationError) as error:
+                errors.extend(error.messages if isinstance(error, DjangoValidationError) else error.detail)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return list(dict.fromkeys(values))
+
+
+def _iso_code(check):
+    def parse(item: str) -> str:
+        code = item.upper()
+        check(code)
+        return code
+
+    return parse
+
+
+def _choice(choices):
+    def parse(item: str) -> str:
+        if item not in choices:
+            raise serializers.ValidationError(f"'{item}' is not one of: {', '.join(choices)}.")
+        return item
+
+    return parse
+
+
+def _sort_term(item: str) -> tuple[str, bool]:
+    name = item.removeprefix("-")
+    if name not in LIST_SORT_FIELDS:
+        raise serializers.ValidationError(f"Cannot sort by '{name}'. Allowed: {', '.join(LIST_SORT_FIELDS)}.")
+    return name, item.startswith("-")
+
+
+class ReportParametersSerializer(serializers.Serializer):
+    """The query parameters every reporting v1 endpoint accepts (any other is a 400)."""
+
+    dateFrom = IsoDateField(
+        required=False, help_text="First local day (YYYY-MM-DD, inclusive). Default: `dateTo` − 29 days."
+    )
+    dateTo = IsoDateField(
+        required=False,
+        help_text="Last local day (YYYY-MM-DD, inclusive), in the organization's time zone. Default: today.",
+    )
+    country = CommaListField(
+        parse_item=_iso_code(validate_country), required=False, help_text="Comma list of ISO 3166-1 alpha-2 codes."
+    )
+    currency = CommaListField(
+        parse_item=_iso_code(validate_currency),
+        required=False,
+        help_text="Comma list of ISO 4217 codes (the conversions' original currencies).",
+    )
+    campaignId = serializers.UUIDField(
+        required=False,
+        help_text="Only the credit given to this campaign (amounts × attribution weight). Unknown: 400.",
+    )
+    deliveryId = serializers.UUIDField(
+        required=False,
+        help_text="Only the credit given to this delivery (amounts × attribution weight). Unknown: 400.",
+    )
+    type = CommaListField(
+        parse_item=_choice(Conversion.Type.values),
+        required=False,
+        help_text=f"Comma list of conversion types: {', '.join(Conversion.Type.values)}.",
+    )
+    status = CommaListField(
+        parse_item=_choice(Conversion.Status.values),
+        required=False,
+        help_text=f"Comma list of statuses: {', '.join(Conversion.Status.values)}. Default: approved.",
+    )
+
+    def validate(self, attrs):
+        organization = self.context["organization"]
+        today = timezone.localdate(timezone=organization.zone)
+        date_to = attrs.get("dateTo") or today
+        default_from = date_to - min(timedelta(days=REPORT_DEFAULT_DAYS - 1), date_to - date.min)
+        date_from = attrs.get("dateFrom") or default_from
+        if date_from > date_to:
+            raise serializers.ValidationError({"dateFrom": ["Must not be after dateTo."]})
+        attrs["dateFrom"], attrs["dateTo"] = date_from, date_to
+        return attrs
+
+
+class ListParametersSerializer(ReportParametersSerializer):
+    limit = serializers.IntegerField(
+        required=False, default=LIMIT_DEFAULT, min_value=1, max_value=LIMIT_MAX, help_text="Rows per page, 1..1000."
+    )
+    offset = serializers.IntegerField(required=False, default=0, min_value=0, help_text="Rows to skip, ≥ 0.")
+    sort = CommaListField(
+        parse_item=_sort_term,
+        required=False,
+        help_text=f"Comma list, `-` for descending, over: {', '.join(LIST_SORT_FIELDS)}. Default: `-datetime`.",
+    )
+
+
+class HistoryParametersSerializer(ReportParametersSerializer):
+    interval = serializers.ChoiceField(
+        choices=HISTORY_INTERVALS, required=False, default="day", help_text="Row per day, week (Monday) or month."
+    )
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        first = interval_start(attrs["dateFrom"], attrs["interval"])
+        approximate_rows = (attrs["dateTo"] - first).days // {"day": 1, "week": 7, "month": 28}[attrs["interval"]]
+        if approximate_rows >= HISTORY_MAX_ROWS:
+            raise serializers.ValidationError(
+                {"interval": [f"The range has more than {HISTORY_MAX_ROWS} intervals; use a longer interval."]}
+            )
+        return attrs
+
+
+class TimeframeParametersSerializer(ReportParametersSerializer):
+    by = serializers.ChoiceField(
+        choices=TIMEFRAME_KEYS,
+        required=False,
+        default="hour",
+        help_text="`hour` (0..23, local time) or `weekday` (1 = Monday .. 7 = Sunday).",
+    )
+
+
+# --- Answers ------------------------------------------------------------------------------------------------------
+
+
+class NumberField(serializers.DecimalField):
+    """A Decimal rendered as a JSON number: ``78230752`` when whole, else ``1632.73``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", None)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("coerce_to_string", False)
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        value = Decimal(value)
+        if value == value.to_integral_value():
+            return int(value)
+        # A float prints the shortest text that reads back as the same value: the two decimals for any amount
+        # below 10^13, which no realistic sum reaches.
+        return float(value)
+
+
+class CurrencyBreakdownSerializer(serializers.Serializer):
+    currency = serializers.CharField(help_text="Original currency of the conversions (ISO 4217).")
+    conversionsAmountWoTax = NumberField(source="amount_without_tax", help_text="In this currency.")
+    conversionsAmountWTax = NumberField(source="amount_with_tax", help_text="In this currency.")
+    conversionsNumber = NumberField(source="number", help_text="Sum of `count`.")
+    averageConversion = NumberField(source="average", help_text="conversionsAmountWTax / conversionsNumber.")
+    conversionAmountWoTaxReference = NumberField(
+        source="reference_amount_without_tax", help_text="In the reference currency."
+    )
+    conversionAmountWTaxReference = NumberField(
+        source="reference_amount_with_tax", help_text="In the reference currency."
+    )
+
+
+class ConversionTotalsSerializer(serializers.Serializer):
+    conversionsAmountWoTax = NumberField(source="amount_without_tax", help_text="Sum of reference amounts.")
+    conversionsAmountWTax = NumberField(source="amount_with_tax", help_text="Sum of reference amounts.")
+    conversionsNumber = NumberField(source="number", help_text="Sum of `count` (× weight with a credit filter).")
+    currency = serializers.CharField(help_text="The organization's reference currency.")
+    averageConversion = NumberField(source="average", help_text="conversionsAmountWTax / conversionsNumber; 0 if none.")
+    breakdown = CurrencyBreakdownSerializer(many=True, help_text="Per original currency, by number descending.")
+
+
+class TotalsSerializer(serializers.Serializer):
+    uniqueContacts = serializers.IntegerField(source="unique_contacts", help_text="Distinct contacts.")
+    averageUniqueConversion = NumberField(
+        source="average_unique", help_text="conversions.conversionsAmountWTax / uniqueContacts; 0 if none."
+    )
+    conversions = ConversionTotalsSerializer(source="*")
+
+
+class HistoryRowSerializer(serializers.Serializer):
+    date = serializers.DateField(source="key", help_text="First day of the interval (weeks start on Monday).")
+    conversionsNumber = NumberField(source="number")
+    conversionsAmountWoTax = NumberField(source="amount_without_tax", help_text="Reference currency.")
+    conversionsAmountWTax = NumberField(source="amount_with_tax", help_text="Reference currency.")
+    uniqueContacts = serializers.IntegerField(source="unique_contacts")
+
+
+class HistorySerializer(serializers.Serializer):
+    currency = serializers.CharField(help_text="The organization's reference currency.")
+    interval = serializers.ChoiceField(choices=HISTORY_INTERVALS)
+    history = HistoryRowSerializer(many=True)
+
+
+class TimeframeRowSerializer(serializers.Serializer):
+    """Keyed by ``hour`` or ``weekday`` (whichever was asked), then the same values as a history row."""
+
+    hour = serializers.IntegerField(source="key", required=False, help_text="0..23, local time; with by=hour.")
+    weekday = serializers.IntegerField(
+        source="key", required=False, help_text="1 = Monday .. 7 = Sunday; with by=weekday."
+    )
+    conversionsNumber = NumberField(source="number")
+    conversionsAmountWoTax = NumberField(source="amount_without_tax", help_text="Reference currency.")
+    conversionsAmountWTax = NumberField(source="amount_with_tax", help_text="Reference currency.")
+    uniqueContacts = serializers.IntegerField(source="unique_contacts")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        unused_key = {"hour": "weekday", "weekday": "hour"}.get(self.context.get("by"))
+        fields.pop(unused_key, None)
+        return fields
+
+
+class TimeframeSerializer(serializers.Serializer):
+    currency = serializers.CharField(help_text="The organization's reference currency.")
+    by = serializers.ChoiceField(choices=TIMEFRAME_KEYS)
+    timeframe = TimeframeRowSerializer(many=True)
+
+
+class ConversionRowSerializer(serializers.Serializer):
+    conversionId = serializers.UUIDField(source="pk")
+    contactId = serializers.UUIDField(source="contact_id", allow_null=True)
+    clientContactId = serializers.SerializerMethodField()
+    deliveryId = serializers.UUIDField(source="credit_delivery_id", allow_null=True, help_text="Largest credit.")
+    campaignId = serializers.UUIDField(source="credit_campaign_id", allow_null=True, help_text="Largest credit.")
+    datetime = serializers.SerializerMethodField(help_text="Conversion time with the organization's UTC offset.")
+    orderId = serializers.CharField(source="order_id", allow_null=True)
+    firstName = serializers.SerializerMethodField()
+    surname = serializers.SerializerMethodField()
+    conversionsAmount = NumberField(source="revenue", help_text="Revenue with tax, in conversionsCurrency.")
+    conversionsCurrency = serializers.CharField(source="currency")
+    conversionsReferenceAmount = NumberField(
+        source="reference_revenue", allow_null=True, help_text="In the reference currency; null while no rate."
+    )
+    country = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_clientContactId(self, conversion) -> str | None:
+        return conversion.contact.client_contact_id if conversion.contact_id else None
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_datetime(self, conversion) -> str:
+        return timezone.localtime(conversion.converted_at, self.context["zone"]).isoformat()
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_firstName(self, conversion) -> str | None:
+        return conversion.contact.first_name if conversion.contact_id else None
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_surname(self, conversion) -> str | None:
+        return conversion.contact.surname if conversion.contact_id else None
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_country(self, conversion) -> str | None:
+        return conversion.country or None
+
+
+class PagingSerializer(serializers.Serializer):
+    start = serializers.IntegerField(help_text="The offset of the first row.")
+    count = serializers.IntegerField(help_text="Rows in this page.")
+    totalCount = serializers.IntegerField(help_text="Rows matching the filters.")
+
+
+class ConversionListSerializer(serializers.Serializer):
+    conversions = ConversionRowSerializer(many=True)
+    paging = PagingSerializer()

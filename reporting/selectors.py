@@ -1,0 +1,395 @@
+"""Reads behind reporting v1: totals, history, timeframe and conversion lists, exact at every moment.
+
+Exactness: a write inserts a ``RollupMark`` for its local day in its own transaction, so the instant it is
+committed its day is *dirty*. Every aggregate report reads the marks of its range first, then sums clean days
+from the rollups and dirty days from the raw rows, both through ``aggregation.aggregate`` (the same GROUP BY
+builder the rollup refresh uses), and adds the two. A drain replaces a day's buckets and deletes its marks in
+one transaction, so a day is either dirty (raw, always exact) or has buckets that include every write whose
+mark was visible: there is no moment at which a committed write is missing from a report.
+
+Distinct contacts are always counted from raw rows (an index-only scan of ``conversion_report_covering`` on
+PostgreSQL): a distinct count does not add across buckets, and a per-contact rollup would be as large as the raw
+table (see ``reporting.models``). The hour-of-day timeframe is read raw for the same reason.
+
+Money is ``Decimal`` throughout and rounded half-up to 2 decimals only in the final figures.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from accounts.models import Organization
+from conversions.models import Attribution, Campaign, Conversion, Delivery
+
+from .aggregation import (
+    CONTACTS_MEASURE,
+    MONEY_MEASURES,
+    DaySpan,
+    Filters,
+    Grouping,
+    aggregate,
+    aggregate_total,
+    by_column,
+    by_local_hour,
+    by_period,
+    by_weekday,
+    source_for,
+)
+from .models import RollupMark
+
+REPORT_DEFAULT_DAYS = 30
+CENT = Decimal("0.01")
+HISTORY_INTERVALS = ("day", "week", "month")
+TIMEFRAME_KEYS = ("hour", "weekday")
+HOURS = range(24)
+ISO_WEEKDAYS = range(1, 8)
+DEFAULT_STATUSES = (Conversion.Status.APPROVED,)
+# Bounds on converted_at that surely contain the range's local days, whatever zone they were cut in (UTC-12 to
+# UTC+14): the exact test is on converted_date; these only let the database use the time index.
+DAY_CUT_MARGIN = timedelta(days=2)
+
+LIST_SORT_FIELDS = {
+    "datetime": "converted_at",
+    "conversionsAmount": "revenue",
+    "conversionsReferenceAmount": "reference_revenue",
+    "country": "country",
+    "orderId": "order_id",
+}
+LIST_DEFAULT_SORT = (("datetime", True),)
+
+
+class ReadMode:
+    """Where aggregate reports read from: clean days from rollups (the normal path) or everything raw."""
+
+    AUTO = "auto"
+    RAW = "raw"
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """One report request: whose data, which local days (inclusive) and which rows."""
+
+    organization: Organization
+    date_from: date
+    date_to: date
+    filters: Filters = field(default_factory=lambda: Filters(statuses=DEFAULT_STATUSES))
+
+    @property
+    def span(self) -> DaySpan:
+        return DaySpan(self.date_from, self.date_to)
+
+
+def report_default_range(organization: Organization) -> tuple[date, date]:
+    """The last 30 local days of the organization, today included."""
+    today = timezone.localdate(timezone=organization.zone)
+    return today - timedelta(days=REPORT_DEFAULT_DAYS - 1), today
+
+
+def report_campaign(*, organization: Organization, campaign_id) -> Campaign | None:
+    return Campaign.objects.for_organization(organization).filter(pk=campaign_id).first()
+
+
+def report_delivery(*, organization: Organization, delivery_id) -> Delivery | None:
+    return Delivery.objects.for_organization(organization).filter(pk=delivery_id).first()
+
+
+def report_check_targets(*, organization: Organization, campaign_id=None, delivery_id=None) -> None:
+    """A ``campaignId``/``deliveryId`` filter must name one of the organization's own (else a 400)."""
+    errors = {}
+    if campaign_id is not None and report_campaign(organization=organization, campaign_id=campaign_id) is None:
+        errors["campaignId"] = ["There is no such campaign."]
+    if delivery_id is not None and report_delivery(organization=organization, delivery_id=delivery_id) is None:
+        errors["deliveryId"] = ["There is no such delivery."]
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- Sums ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Sums:
+    """Unrounded sums of one group: ``number`` is the sum of ``count`` (``count × weight`` for credit)."""
+
+    number: Decimal = Decimal(0)
+    revenue: Decimal = Decimal(0)
+    revenue_without_tax: Decimal = Decimal(0)
+    reference_revenue: Decimal = Decimal(0)
+    reference_revenue_without_tax: Decimal = Decimal(0)
+    contacts: int = 0
+
+    def add_row(self, row: dict) -> None:
+        self.number += Decimal(row["m_number"])
+        for measure in MONEY_MEASURES:
+            setattr(self, measure, getattr(self, measure) + row[f"m_{measure}"])
+
+
+def round_money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _divide(numerator: Decimal, denominator) -> Decimal:
+    """Rounded ``numerator / denominator``; a division by zero is 0 (no conversions, no average)."""
+    if not denominator:
+        return Decimal("0.00")
+    return round_money(Decimal(numerator) / Decimal(denominator))
+
+
+def _number(value: Decimal) -> Decimal:
+    """A conversions number: whole for plain reports, to the cent for fractional (linear) credit."""
+    value = round_money(Decimal(value))
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
+
+
+def _dirty_days(organization: Organization, span: DaySpan) -> frozenset[date]:
+    marks = RollupMark.objects.filter(organization=organization, day__gte=span.first, day__lte=span.last)
+    return frozenset(marks.values_list("day", flat=True).distinct())
+
+
+def _grouped(query: ReportQuery, group_by: dict[str, Grouping], *, mode: str) -> dict[tuple, Sums]:
+    """Sums and distinct contacts per group: rollups for clean days + raw rows for dirty days, then contacts raw."""
+    organization, filters, span = query.organization, query.filters, query.span
+    raw_source = source_for(filters, raw=True)
+    result: dict[tuple, Sums] = {}
+
+    def fold(rows, *, contacts: bool) -> None:
+        for row in rows:
+            key = tuple(row[f"g_{name}"] for name in group_by)
+            sums = result.setdefault(key, Sums())
+            if contacts:
+                sums.contacts = row[f"m_{CONTACTS_MEASURE}"]
+            else:
+                sums.add_row(row)
+
+    read_raw_only = mode == ReadMode.RAW or any(grouping.raw_only for grouping in group_by.values())
+    common = {"organization_ids": [organization.pk], "filters": filters, "group_by": group_by}
+    measures = ("number", *MONEY_MEASURES)
+    if read_raw_only:
+        fold(aggregate(raw_source, days=span, measures=measures, **common), contacts=False)
+    else:
+        dirty = _dirty_days(organization, span)
+        rollup_days = DaySpan(span.first, span.last, without=dirty)
+        fold(aggregate(source_for(filters, raw=False), days=rollup_days, measures=measures, **common), contacts=False)
+        if dirty:
+            raw_days = DaySpan(span.first, span.last, only=dirty)
+            fold(aggregate(raw_source, days=raw_days, measures=measures, **common), contacts=False)
+    fold(aggregate(raw_source, days=span, measures=(CONTACTS_MEASURE,), **common), contacts=True)
+    return result
+
+
+def _unique_contacts(query: ReportQuery) -> int:
+    raw_source = source_for(query.filters, raw=True)
+    total = aggregate_total(
+        raw_source,
+        organization_ids=[query.organization.pk],
+        days=query.span,
+        filters=query.filters,
+        measures=(CONTACTS_MEASURE,),
+    )
+    return total[f"m_{CONTACTS_MEASURE}"] or 0
+
+
+# --- Totals -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurrencyTotals:
+    currency: str
+    amount_without_tax: Decimal
+    amount_with_tax: Decimal
+    number: Decimal
+    average: Decimal
+    reference_amount_without_tax: Decimal
+    reference_amount_with_tax: Decimal
+
+
+@dataclass(frozen=True)
+class Totals:
+    currency: str
+    unique_contacts: int
+    average_unique: Decimal
+    amount_without_tax: Decimal
+    amount_with_tax: Decimal
+    number: Decimal
+    average: Decimal
+    breakdown: list[CurrencyTotals]
+
+
+def conversions_totals(query: ReportQuery, *, mode: str = ReadMode.AUTO) -> Totals:
+    """The seed's totals: reference-currency sums, per-currency breakdown, averages and distinct contacts.
+
+    Top-level amounts are sums of reference amounts (conversions whose reference amount is unknown, because no
+    rate exists yet, contribute 0); ``number`` is the sum of ``count``; ``average`` = amount with tax / number;
+    ``average_unique`` = amount with tax / distinct contacts. The breakdown has one row per original currency,
+    by number descending (then currency code), with its own amounts and average in that currency.
+    """
+    per_currency = _grouped(query, {"currency": by_column("currency")}, mode=mode)
+    overall = Sums()
+    breakdown = []
+    for (currency,), sums in per_currency.items():
+        overall.number += sums.number
+        overall.reference_revenue += sums.reference_revenue
+        overall.reference_revenue_without_tax += sums.reference_revenue_without_tax
+        breakdown.append(
+            CurrencyTotals(
+                currency=currency,
+                amount_without_tax=round_money(sums.revenue_without_tax),
+                amount_with_tax=round_money(sums.revenue),
+                number=_number(sums.number),
+                average=_divide(sums.revenue, sums.number),
+                reference_amount_without_tax=round_money(sums.reference_revenue_without_tax),
+                reference_amount_with_tax=round_money(sums.reference_revenue),
+            )
+        )
+    breakdown.sort(key=lambda row: (-row.number, row.currency))
+    unique_contacts = _unique_contacts(query)
+    return Totals(
+        currency=query.organization.reference_currency,
+        unique_contacts=unique_contacts,
+        average_unique=_divide(overall.reference_revenue, unique_contacts),
+        amount_without_tax=round_money(overall.reference_revenue_without_tax),
+        amount_with_tax=round_money(overall.reference_revenue),
+        number=_number(overall.number),
+        average=_divide(overall.reference_revenue, overall.number),
+        breakdown=breakdown,
+    )
+
+
+# --- History and timeframe ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeriesRow:
+    key: object  # the interval's first day, the hour or the ISO weekday
+    number: Decimal
+    amount_without_tax: Decimal
+    amount_with_tax: Decimal
+    unique_contacts: int
+
+
+def _series_row(key, sums: Sums | None) -> SeriesRow:
+    sums = sums or Sums()
+    return SeriesRow(
+        key=key,
+        number=_number(sums.number),
+        amount_without_tax=round_money(sums.reference_revenue_without_tax),
+        amount_with_tax=round_money(sums.reference_revenue),
+        unique_contacts=sums.contacts,
+    )
+
+
+def interval_start(day: date, interval: str) -> date:
+    if interval == "week":
+        return day - timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    return day
+
+
+def interval_starts(first: date, last: date, interval: str) -> list[date]:
+    """The first day of every interval meeting ``first..last`` (weeks start on Monday)."""
+    starts, current = [], interval_start(first, interval)
+    while current <= last:
+        starts.append(current)
+        if interval == "day":
+            current += timedelta(days=1)
+        elif interval == "week":
+            current += timedelta(days=7)
+        else:
+            current = (current + timedelta(days=32)).replace(day=1)
+    return starts
+
+
+def conversions_history(query: ReportQuery, *, interval: str, mode: str = ReadMode.AUTO) -> list[SeriesRow]:
+    """One row per day / week / month meeting the range, empty intervals included, in reference currency."""
+    grouped = _grouped(query, {"period": by_period(interval)}, mode=mode)
+    by_start = {_as_date(key[0]): sums for key, sums in grouped.items()}
+    return [
+        _series_row(start, by_start.get(start)) for start in interval_starts(query.date_from, query.date_to, interval)
+    ]
+
+
+def _as_date(value) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def conversions_timeframe(query: ReportQuery, *, by: str, mode: str = ReadMode.AUTO) -> list[SeriesRow]:
+    """Rows per local hour of the day (0..23) or ISO weekday (1 = Monday), all present, in reference currency."""
+    if by == "hour":
+        grouping, keys = by_local_hour(query.organization.zone), HOURS
+    else:
+        grouping, keys = by_weekday(), ISO_WEEKDAYS
+    grouped = _grouped(query, {by: grouping}, mode=mode)
+    by_key = {int(key[0]): sums for key, sums in grouped.items()}
+    return [_series_row(key, by_key.get(key)) for key in keys]
+
+
+# --- Lists --------------------------------------------------------------------------------------------------------
+
+
+def _credit_rows(filters: Filters) -> QuerySet:
+    rows = Attribution.objects.filter(conversion=OuterRef("pk"))
+    if filters.campaign_id is not None:
+        rows = rows.filter(campaign_id=filters.campaign_id)
+    if filters.delivery_id is not None:
+        rows = rows.filter(delivery_id=filters.delivery_id)
+    return rows
+
+
+def _order_by(sort: Sequence[tuple[str, bool]]) -> list:
+    terms = []
+    for name, descending in sort:
+        expression = F(LIST_SORT_FIELDS[name])
+        terms.append(expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True))
+    return [*terms, F("converted_at").desc(), F("pk").asc()]
+
+
+def conversions_list_queryset(query: ReportQuery, *, sort: Sequence[tuple[str, bool]] = LIST_DEFAULT_SORT) -> QuerySet:
+    """The conversions of the range that pass the filters (credited to the campaign/delivery when given).
+
+    Each row carries the campaign and delivery of its largest credit (within the filter, when there is one).
+    """
+    organization, filters = query.organization, query.filters
+    zone = organization.zone
+    lower = datetime.combine(query.date_from, time.min, tzinfo=zone) - DAY_CUT_MARGIN
+    upper = datetime.combine(query.date_to, time.min, tzinfo=zone) + timedelta(days=1) + DAY_CUT_MARGIN
+    rows = Conversion.objects.for_organization(organization).filter(
+        converted_date__gte=query.date_from,
+        converted_date__lte=query.date_to,
+        converted_at__gte=lower,
+        converted_at__lt=upper,
+    )
+    for field_name, values in (
+        ("currency", filters.currencies),
+        ("country", filters.countries),
+        ("type", filters.types),
+        ("status", filters.statuses),
+    ):
+        if values:
+            rows = rows.filter(**{f"{field_name}__in": sorted(values)})
+    credit = _credit_rows(filters)
+    if filters.credit:
+        rows = rows.filter(Exists(credit))
+    top_credit = credit.order_by("-weight", "pk")
+    return (
+        rows.select_related("contact")
+        .annotate(
+            credit_campaign_id=Subquery(top_credit.values("campaign_id")[:1]),
+            credit_delivery_id=Subquery(top_credit.values("delivery_id")[:1]),
+        )
+        .order_by(*_order_by(sort))
+    )
+
+
+def conversions_list(
+    query: ReportQuery, *, limit: int, offset: int, sort: Sequence[tuple[str, bool]] = LIST_DEFAULT_SORT
+) -> tuple[list[Conversion], int]:
+    """One page of ``conversions_list_queryset`` and the total number of rows: two queries."""
+    queryset = conversions_list_queryset(query, sort=sort)
+    page = list(queryset[offset : offset + limit])
+    return page, queryset.order_by().count()
