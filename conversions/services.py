@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -613,9 +614,6 @@ def exchange_rates_import(*, rows: Iterable[tuple[date, str, Decimal]]) -> dict:
     return {"created": len(to_create), "updated": len(to_update), "unchanged": len(incoming) - len(to_create) - len(to_update)}
 
 
-REVALUATION_CHUNK_SIZE = 2000
-
-
 def conversions_revalue(*, currency: str, since: date) -> int:
     """Recompute reference amounts (and the credited reference amounts) of conversions a rate change may affect.
 
@@ -630,8 +628,9 @@ def conversions_revalue(*, currency: str, since: date) -> int:
     )
     ids = list(affected)
     changed = 0
-    for start in range(0, len(ids), REVALUATION_CHUNK_SIZE):
-        changed += _revalue_chunk(ids[start : start + REVALUATION_CHUNK_SIZE])
+    chunk_size = settings.REVALUATION_CHUNK_SIZE
+    for start in range(0, len(ids), chunk_size):
+        changed += _revalue_chunk(ids[start : start + chunk_size])
     return changed
 
 
