@@ -6,6 +6,7 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -46,10 +47,35 @@ def organization_create(
     return organization
 
 
+ORGANIZATION_UPDATABLE_FIELDS = frozenset({"name", "default_attribution_model", "default_attribution_window"})
+
+
+@transaction.atomic
+def organization_update(*, organization: Organization, **fields) -> Organization:
+    """Rename an organization or change its attribution defaults (which apply to conversions written from now on).
+
+    The slug, reference currency and time zone are fixed at creation: every stored reference amount and local
+    day depends on them.
+    """
+    unknown = set(fields) - ORGANIZATION_UPDATABLE_FIELDS
+    if unknown:
+        raise ValidationError({name: ["Cannot be changed."] for name in sorted(unknown)})
+    for name, value in fields.items():
+        setattr(organization, name, value)
+    organization.full_clean()
+    organization.save()
+    return organization
+
+
 @transaction.atomic
 def membership_add(*, user, organization: Organization) -> Membership:
     membership, _ = Membership.objects.get_or_create(user=user, organization=organization)
     return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> None:
+    membership.delete()
 
 
 @transaction.atomic

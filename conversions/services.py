@@ -569,6 +569,8 @@ def exchange_rate_update(*, exchange_rate: ExchangeRate, **fields) -> ExchangeRa
         setattr(exchange_rate, name, value)
     exchange_rate.currency = exchange_rate.currency.upper()
     exchange_rate.full_clean(validate_unique=False, validate_constraints=False)
+    if exchange_rate.rate <= 0:
+        raise ValidationError({"rate": ["Must be greater than 0."]})
     clash = ExchangeRate.objects.filter(currency=exchange_rate.currency, date=exchange_rate.date).exclude(
         pk=exchange_rate.pk
     )

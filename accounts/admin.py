@@ -1,0 +1,169 @@
+"""Admin of organizations, memberships and API keys (scoped by ``accounts.admin_mixins``)."""
+
+from django import forms
+from django.contrib import admin, messages
+
+from .admin_mixins import OrganizationFilter, ServiceAdminMixin, copy_state
+from .models import ApiKey, Membership, Organization
+from .services import (
+    api_key_create,
+    api_key_revoke,
+    membership_add,
+    membership_remove,
+    organization_create,
+    organization_update,
+)
+from .validators import timezone_names
+
+admin.site.site_header = "Conversion management"
+admin.site.site_title = "Conversion management admin"
+admin.site.index_title = "Administration"
+
+
+class OrganizationAdminForm(forms.ModelForm):
+    timezone = forms.ChoiceField(choices=(), initial="UTC", help_text="IANA name; report days are cut here.")
+
+    class Meta:
+        model = Organization
+        fields = (
+            "slug", "name", "reference_currency", "timezone", "default_attribution_model", "default_attribution_window",
+        )  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "timezone" in self.fields:
+            self.fields["timezone"].choices = [(name, name) for name in sorted(timezone_names())]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Members may see and rename their organizations; only superusers create or delete them."""
+
+    member_permissions = frozenset({"view", "change"})
+    form = OrganizationAdminForm
+    list_display = ("name", "slug", "reference_currency", "timezone", "default_attribution_model", "created_at")
+    search_fields = ("name", "slug")
+    fields = (
+        "slug", "name", "reference_currency", "timezone", "default_attribution_model", "default_attribution_window",
+    )  # fmt: skip
+    prepopulated_fields = {"slug": ("name",)}
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly += ["slug", "reference_currency", "timezone"]
+        return readonly
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return self.prepopulated_fields if obj is None else {}
+
+    def create_through_service(self, request, *, organization, fields):
+        return organization_create(
+            slug=fields["slug"],
+            name=fields["name"],
+            reference_currency=fields["reference_currency"],
+            timezone_name=fields["timezone"],
+            default_attribution_model=fields["default_attribution_model"],
+            default_attribution_window=fields["default_attribution_window"],
+        )
+
+    def update_through_service(self, request, *, obj, fields):
+        return organization_update(organization=obj, **fields)
+
+    def delete_through_service(self, request, *, obj):
+        obj.delete()
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(Membership)
+class MembershipAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Who may act for which organization; members see their organizations' members, superusers manage them."""
+
+    member_permissions = frozenset({"view"})
+    list_display = ("user", "organization", "created_at")
+    list_filter = (OrganizationFilter,)
+    search_fields = ("user__username", "user__email", "organization__name")
+    list_select_related = ("user", "organization")
+    fields = ("organization", "user")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly + ["user"] if obj is not None else readonly
+
+    def create_through_service(self, request, *, organization, fields):
+        return membership_add(user=fields["user"], organization=organization)
+
+    def update_through_service(self, request, *, obj, fields):
+        return obj
+
+    def delete_through_service(self, request, *, obj):
+        membership_remove(membership=obj)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """API keys: the secret is shown once, in a message right after creation, and never stored or shown again.
+
+    Keys are not edited (a key with other rights is a new key); they are revoked, which keeps them listed with
+    their last use.
+    """
+
+    member_permissions = frozenset({"view", "add", "change"})
+    list_display = ("name", "organization", "prefix", "read_only", "revoked", "last_used_at", "created_at")
+    list_filter = ("read_only", ("revoked_at", admin.EmptyFieldListFilter), OrganizationFilter)
+    search_fields = ("name", "prefix")
+    list_select_related = ("organization",)
+    fields = ("organization", "name", "read_only", "prefix", "revoked_at", "last_used_at", "created_at")
+    actions = ("revoke",)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None:
+            return [name for name in fields if name in ("organization", "name", "read_only")]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["organization", "name", "read_only", "prefix", "revoked_at", "last_used_at", "created_at"]
+
+    @admin.display(boolean=True, description="revoked")
+    def revoked(self, obj):
+        return obj.is_revoked
+
+    def create_through_service(self, request, *, organization, fields):
+        api_key, secret = api_key_create(
+            organization=organization, name=fields.get("name") or "default", read_only=fields.get("read_only", False)
+        )
+        api_key.new_secret = secret
+        return api_key
+
+    def update_through_service(self, request, *, obj, fields):
+        return obj
+
+    def save_model(self, request, obj, form, change):
+        api_key = self.write_through_service(request, form)
+        copy_state(api_key, obj)
+        if not change:
+            self.message_user(
+                request,
+                f"The secret of API key “{api_key.name}” is: {api_key.new_secret} — copy it now: it is stored "
+                "only as a hash and will never be shown again.",
+                messages.WARNING,
+            )
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def delete_through_service(self, request, *, obj):
+        obj.delete()
+
+    @admin.action(description="Revoke selected API keys", permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = 0
+        for api_key in queryset.filter(revoked_at__isnull=True):
+            api_key_revoke(api_key=api_key)
+            revoked += 1
+        self.message_user(request, f"{revoked} API key(s) revoked.", messages.SUCCESS)

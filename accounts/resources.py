@@ -1,0 +1,235 @@
+"""CSV import and export in the admin (django-import-export), writing through the services.
+
+Every import is tied to one organization, chosen on the import form among the user's own. Each row is parsed
+by the resource's widgets, then handed to a service (``write_row``), so an imported row obeys exactly the rules of
+an API write; a service's ``ValidationError`` or ``ConflictError`` becomes that row's error in the preview. The
+preview is django-import-export's dry run: the whole import runs in a transaction that is rolled back, and the
+"confirm" button only appears when no row failed.
+"""
+
+import json
+import uuid
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.utils.dateparse import parse_datetime
+from import_export import resources, widgets
+from import_export.admin import ImportExportMixin
+from import_export.formats import base_formats
+from import_export.forms import ConfirmImportForm, ExportForm, ImportForm
+from import_export.results import RowResult
+
+from .admin_mixins import copy_state, organizations_for, single_organization
+from .exceptions import ConflictError
+from .models import Organization
+
+PARSE_ERRORS = (ValueError, TypeError, ArithmeticError)
+
+
+class IsoDateTimeWidget(widgets.Widget):
+    """ISO 8601 in and out. A time without an offset stays naive: the service reads it in the organization's zone."""
+
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            return None
+        parsed = parse_datetime(str(value).strip())
+        if parsed is None:
+            raise ValueError("Enter an ISO 8601 date and time, e.g. 2024-05-01T14:30:00+02:00.")
+        return parsed
+
+    def render(self, value, obj=None, **kwargs):
+        return value.isoformat() if value is not None else ""
+
+
+class JsonObjectWidget(widgets.Widget):
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            return None
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"Not valid JSON: {error.msg}.") from error
+
+    def render(self, value, obj=None, **kwargs):
+        return json.dumps(value, sort_keys=True) if value else ""
+
+
+class TenantForeignKeyWidget(widgets.Widget):
+    """An id column resolved among the import's organization's rows only; anything else 'does not exist'."""
+
+    def __init__(self, model, **kwargs):
+        super().__init__(**kwargs)
+        self.model = model
+        self.organization = None
+
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            return None
+        try:
+            return self.model.objects.for_organization(self.organization).get(pk=uuid.UUID(str(value).strip()))
+        except (ValueError, self.model.DoesNotExist) as error:
+            raise ValueError("Does not exist.") from error
+
+    def render(self, value, obj=None, **kwargs):
+        return str(value) if value is not None else ""
+
+
+class ServiceResource(resources.ModelResource):
+    """A resource whose rows are written by a service.
+
+    Subclasses set ``service_columns`` (the columns that become service arguments, by column name; the service
+    argument is the column name without a trailing ``_id`` for foreign keys) and implement ``find_existing`` and
+    ``write_row``. Empty cells are left out so the service applies its defaults.
+    """
+
+    service_columns: tuple[str, ...] = ()
+
+    def __init__(self, organization: Organization | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.organization = organization
+        for field in self.fields.values():
+            if isinstance(field.widget, TenantForeignKeyWidget):
+                field.widget.organization = organization
+        self._row_import_type = None
+
+    def find_existing(self, row: dict):
+        """The stored row this import row is about (shown as the diff's 'before'), or ``None``."""
+        return None
+
+    def write_row(self, instance, is_create: bool, values: dict):
+        """Call the service; return ``(stored_row, import_type)`` with a ``RowResult.IMPORT_TYPE_*``."""
+        raise NotImplementedError
+
+    def get_or_init_instance(self, instance_loader, row):
+        existing = self.find_existing(row) if self.organization is not None else None
+        if existing is not None:
+            return existing, False
+        return self.init_instance(row), True
+
+    def import_instance(self, instance, row, **kwargs):
+        values, errors = {}, {}
+        for field in self.get_import_fields():
+            if field.column_name not in self.service_columns or field.column_name not in row:
+                continue
+            try:
+                value = field.clean(row, **kwargs)
+            except PARSE_ERRORS as error:
+                errors[field.column_name] = ValidationError(str(error) or "Invalid value.")
+                continue
+            if value not in (None, ""):
+                values[_service_argument(field.column_name)] = value
+        instance._service_values = values
+        if errors:
+            raise ValidationError(errors)
+
+    def before_import_row(self, row, **kwargs):
+        self._row_import_type = None
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        if self.organization is None:
+            raise ValidationError("Choose the organization to import into.")
+        try:
+            stored, self._row_import_type = self.write_row(instance, is_create, instance._service_values)
+        except ConflictError as error:
+            raise ValidationError({self.conflict_column(): [error.message]}) from error
+        except ValidationError as error:
+            raise _column_errors(error) from error
+        copy_state(stored, instance)
+
+    def conflict_column(self) -> str:
+        return "__all__"
+
+    def after_import_row(self, row, row_result, **kwargs):
+        if self._row_import_type is not None and row_result.import_type not in (
+            RowResult.IMPORT_TYPE_ERROR,
+            RowResult.IMPORT_TYPE_INVALID,
+        ):
+            row_result.import_type = self._row_import_type
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return queryset.for_organization(self.organization) if self.organization else queryset.none()
+
+
+def _service_argument(column: str) -> str:
+    return column[:-3] if column.endswith("_id") and column not in ("order_id", "client_contact_id") else column
+
+
+def _column_errors(error: ValidationError) -> ValidationError:
+    """Service error keys are the API's names, which are also the CSV columns."""
+    if not hasattr(error, "error_dict"):
+        return ValidationError({"__all__": error.messages})
+    return ValidationError({key: messages for key, messages in error.message_dict.items()})
+
+
+# --- Admin side -----------------------------------------------------------------------------------------------------
+
+
+class OrganizationImportForm(ImportForm):
+    organization = forms.ModelChoiceField(queryset=Organization.objects.none(), help_text="Rows are imported into it.")
+    field_order = ["organization", "resource", "import_file", "format"]
+
+
+class OrganizationConfirmImportForm(ConfirmImportForm):
+    organization = forms.ModelChoiceField(queryset=Organization.objects.none(), widget=forms.HiddenInput)
+
+
+class TenantImportExportMixin(ImportExportMixin):
+    """CSV import into one of the user's organizations, with a dry-run preview; CSV export of the current list.
+
+    Import needs the add permission, export the view permission, both within the tenant scope of the admin.
+    """
+
+    import_form_class = OrganizationImportForm
+    confirm_form_class = OrganizationConfirmImportForm
+    export_form_class = ExportForm
+    import_formats = [base_formats.CSV]
+    export_formats = [base_formats.CSV]
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request)
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+    def _scope_organization(self, request, form):
+        field = form.fields["organization"]
+        field.queryset = organizations_for(request)
+        only = single_organization(request)
+        if only is not None:
+            field.initial = only.pk
+            field.widget = forms.HiddenInput()
+        return form
+
+    def create_import_form(self, request):
+        return self._scope_organization(request, super().create_import_form(request))
+
+    def create_confirm_form(self, request, import_form=None):
+        return self._scope_organization(request, super().create_confirm_form(request, import_form))
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["organization"] = import_form.cleaned_data["organization"].pk
+        return initial
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        form = kwargs.get("form")
+        cleaned = getattr(form, "cleaned_data", None) or {}
+        return {"organization": cleaned.get("organization")}
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {}
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs.pop("form", None)
+        kwargs.pop("request", None)
+        return kwargs
+
+    def export_csv_response(self, queryset, filename: str):
+        """The selected rows as a CSV download (the 'export selected' action)."""
+        resource = self.get_export_resource_classes(None)[0]()
+        response = HttpResponse(resource.export(queryset=queryset).csv, content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response

@@ -1,0 +1,43 @@
+"""Admin of contacts: scoped, written through ``contacts.services``, with history and CSV import/export."""
+
+from django.contrib import admin
+
+from accounts.admin_mixins import CappedCountPaginator, OrganizationFilter, TenantHistoryAdmin, register_history_log
+from accounts.resources import TenantImportExportMixin
+
+from .models import Contact
+from .resources import ContactResource
+from .services import contact_create, contact_delete, contact_update
+
+
+@admin.register(Contact)
+class ContactAdmin(TenantImportExportMixin, TenantHistoryAdmin):
+    resource_classes = [ContactResource]
+    list_display = ("email", "client_contact_id", "first_name", "surname", "country", "language", "created_at")
+    list_filter = ("country", "language", OrganizationFilter, "created_at")
+    search_fields = ("email", "client_contact_id", "first_name", "surname")
+    fields = ("organization", "email", "client_contact_id", "first_name", "surname", "country", "language")
+    readonly_fields = ("id", "created_at", "updated_at")
+    paginator = CappedCountPaginator
+    ordering = ("-created_at",)
+    actions = ("export_selected_csv",)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return [*fields, "id", "created_at", "updated_at"] if obj is not None else fields
+
+    def create_through_service(self, request, *, organization, fields):
+        return contact_create(organization=organization, **fields)
+
+    def update_through_service(self, request, *, obj, fields):
+        return contact_update(contact=obj, **fields)
+
+    def delete_through_service(self, request, *, obj):
+        contact_delete(contact=obj)
+
+    @admin.action(description="Export selected contacts as CSV", permissions=["view"])
+    def export_selected_csv(self, request, queryset):
+        return self.export_csv_response(queryset, "contacts.csv")
+
+
+register_history_log(Contact)

@@ -1,0 +1,355 @@
+"""Admin of campaigns, deliveries, touchpoints, conversions and exchange rates.
+
+Everything is scoped and written through ``conversions.services`` by ``accounts.admin_mixins``; this module only
+declares screens, the conversion actions and the read-only computed fields.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from accounts.admin_mixins import (
+    CappedCountPaginator,
+    OrganizationFilter,
+    ReadOnlyInline,
+    ServiceAdminMixin,
+    TenantHistoryAdmin,
+    TenantRelatedFilter,
+    register_history_log,
+)
+from accounts.exceptions import ConflictError
+from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, ATTRIBUTION_WINDOW_MIN_DAYS, AttributionModel
+from accounts.resources import TenantImportExportMixin
+
+from .models import Attribution, Campaign, Conversion, Delivery, ExchangeRate, Touchpoint
+from .resources import ConversionResource
+from .services import (
+    campaign_create,
+    campaign_delete,
+    campaign_update,
+    conversion_create,
+    conversion_delete,
+    conversion_update,
+    conversions_reattribute,
+    delivery_create,
+    delivery_delete,
+    delivery_update,
+    exchange_rate_delete,
+    exchange_rate_set,
+    exchange_rate_update,
+    touchpoint_create,
+    touchpoint_delete,
+    touchpoint_update,
+)
+from .tasks import reattribute_conversions_task
+
+REATTRIBUTE_INLINE_MAX_CONVERSIONS = 500
+REATTRIBUTE_TASK_CHUNK_SIZE = 1000
+
+
+# --- Filters --------------------------------------------------------------------------------------------------------
+
+
+class CampaignFilter(TenantRelatedFilter):
+    title = "campaign"
+    parameter_name = "campaign"
+    related_model = Campaign
+
+
+class DeliveryFilter(TenantRelatedFilter):
+    title = "delivery"
+    parameter_name = "delivery"
+    related_model = Delivery
+
+
+class CreditedCampaignFilter(CampaignFilter):
+    """Conversions credited to a campaign, explicitly or by attribution (as in the API's ``campaign_id``)."""
+
+    def filter_by(self, queryset, value):
+        return queryset.filter(pk__in=Attribution.objects.filter(campaign_id=value).values("conversion_id"))
+
+
+class CreditedDeliveryFilter(DeliveryFilter):
+    def filter_by(self, queryset, value):
+        return queryset.filter(pk__in=Attribution.objects.filter(delivery_id=value).values("conversion_id"))
+
+
+# --- Campaigns, deliveries, touchpoints -----------------------------------------------------------------------------
+
+
+@admin.register(Campaign)
+class CampaignAdmin(TenantHistoryAdmin):
+    list_display = ("name", "status", "language", "sent_at", "created_at")
+    list_filter = ("status", "language", OrganizationFilter, "sent_at")
+    search_fields = ("name",)
+    fields = ("organization", "name", "status", "language", "sent_at")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+
+    def create_through_service(self, request, *, organization, fields):
+        return campaign_create(organization=organization, **fields)
+
+    def update_through_service(self, request, *, obj, fields):
+        return campaign_update(campaign=obj, **fields)
+
+    def delete_through_service(self, request, *, obj):
+        campaign_delete(campaign=obj)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(TenantHistoryAdmin):
+    list_display = ("name", "kind", "campaign", "language", "created_at")
+    list_filter = ("kind", CampaignFilter, "language", OrganizationFilter)
+    search_fields = ("name",)
+    fields = ("organization", "name", "kind", "campaign", "language")
+    autocomplete_fields = ("campaign",)
+    list_select_related = ("campaign",)
+    ordering = ("-created_at",)
+
+    def create_through_service(self, request, *, organization, fields):
+        return delivery_create(organization=organization, **fields)
+
+    def update_through_service(self, request, *, obj, fields):
+        return delivery_update(delivery=obj, **fields)
+
+    def delete_through_service(self, request, *, obj):
+        delivery_delete(delivery=obj)
+
+
+@admin.register(Touchpoint)
+class TouchpointAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    list_display = ("occurred_at", "kind", "contact", "campaign", "delivery")
+    list_filter = ("kind", CampaignFilter, DeliveryFilter, OrganizationFilter, "occurred_at")
+    search_fields = ("contact__email",)
+    fields = ("organization", "contact", "kind", "campaign", "delivery", "occurred_at")
+    autocomplete_fields = ("contact", "campaign", "delivery")
+    list_select_related = ("contact", "campaign", "delivery")
+    date_hierarchy = "occurred_at"
+    paginator = CappedCountPaginator
+
+    def create_through_service(self, request, *, organization, fields):
+        return touchpoint_create(organization=organization, **fields)
+
+    def update_through_service(self, request, *, obj, fields):
+        return touchpoint_update(touchpoint=obj, **fields)
+
+    def delete_through_service(self, request, *, obj):
+        touchpoint_delete(touchpoint=obj)
+
+
+# --- Conversions ----------------------------------------------------------------------------------------------------
+
+
+class ConversionAdminForm(forms.ModelForm):
+    """Fields a service fills in when left empty are optional here, so the service's default applies."""
+
+    currency = forms.CharField(
+        required=False, max_length=3, help_text="ISO 4217. Empty: the organization's reference currency."
+    )
+    revenue_without_tax = forms.DecimalField(
+        required=False, max_digits=14, decimal_places=2, help_text="Empty: equal to revenue."
+    )
+    attribution_model = forms.ChoiceField(
+        required=False,
+        choices=[("", "Organization default"), *AttributionModel.choices],
+    )
+    attribution_window = forms.IntegerField(
+        required=False, help_text=f"Days, {ATTRIBUTION_WINDOW_MIN_DAYS}..{ATTRIBUTION_WINDOW_MAX_DAYS}. "
+        "Empty: the organization's default.",
+    )  # fmt: skip
+
+    class Meta:
+        model = Conversion
+        fields = (
+            "organization", "converted_at", "contact", "type", "status", "count", "order_id", "revenue",
+            "revenue_without_tax", "payout", "currency", "campaign", "delivery", "attribution_model",
+            "attribution_window", "origin", "country", "coupon_code", "notes", "metadata",
+        )  # fmt: skip
+
+
+class AttributionInline(ReadOnlyInline):
+    model = Attribution
+    fields = (
+        "campaign", "delivery", "weight", "revenue", "revenue_without_tax", "reference_revenue",
+        "reference_revenue_without_tax",
+    )  # fmt: skip
+    verbose_name_plural = "attributions (computed)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("campaign", "delivery")
+
+
+@admin.register(Conversion)
+class ConversionAdmin(TenantImportExportMixin, TenantHistoryAdmin):
+    form = ConversionAdminForm
+    resource_classes = [ConversionResource]
+    list_display = (
+        "converted_local", "contact", "type", "status", "amount", "reference_amount", "credit", "order_id",
+    )  # fmt: skip
+    list_display_links = ("converted_local",)
+    list_filter = (
+        "type", "status", "currency", "country", CreditedCampaignFilter, CreditedDeliveryFilter, OrganizationFilter,
+        "converted_at",
+    )  # fmt: skip
+    search_fields = ("order_id", "contact__email", "coupon_code")
+    search_help_text = "Order id, contact e-mail or coupon code."
+    date_hierarchy = "converted_at"
+    autocomplete_fields = ("contact", "campaign", "delivery")
+    list_select_related = ("organization", "contact")
+    paginator = CappedCountPaginator
+    inlines = (AttributionInline,)
+    blank_means_default = ("currency", "attribution_model", "attribution_window", "metadata")
+    conflict_field = "order_id"
+    fieldsets = (
+        (None, {"fields": ("organization", "converted_at", "contact", "type", "status", "count", "order_id")}),
+        ("Money", {"fields": ("revenue", "revenue_without_tax", "payout", "currency")}),
+        ("Attribution", {"fields": ("campaign", "delivery", "attribution_model", "attribution_window")}),
+        ("Details", {"fields": ("origin", "country", "coupon_code", "notes", "metadata")}),
+    )
+    computed_fieldset = (
+        "Computed",
+        {
+            "fields": (
+                "converted_date", "reference_currency", "reference_revenue", "reference_revenue_without_tax",
+                "reference_rate", "id", "created_at", "updated_at",
+            )
+        },
+    )  # fmt: skip
+    readonly_fields = computed_fieldset[1]["fields"]
+    actions = ("approve", "reject", "refund", "reattribute", "export_selected_csv")
+
+    def get_queryset(self, request):
+        credit = Attribution.objects.select_related("campaign", "delivery")
+        return super().get_queryset(request).prefetch_related(Prefetch("attributions", queryset=credit))
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [(name, dict(options)) for name, options in self.fieldsets]
+        if obj is not None:
+            fieldsets.append(self.computed_fieldset)
+        elif not self.organization_choice_needed(request):
+            fieldsets[0][1]["fields"] = tuple(name for name in fieldsets[0][1]["fields"] if name != "organization")
+        return fieldsets
+
+    # List columns
+
+    @admin.display(description="converted at (organization time)", ordering="converted_at")
+    def converted_local(self, obj):
+        local = timezone.localtime(obj.converted_at, obj.organization.zone)
+        return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+    @admin.display(description="amount", ordering="revenue")
+    def amount(self, obj):
+        return f"{obj.revenue} {obj.currency}"
+
+    @admin.display(description="reference amount", ordering="reference_revenue")
+    def reference_amount(self, obj):
+        if obj.reference_revenue is None:
+            return "— (no rate yet)"
+        return f"{obj.reference_revenue} {obj.reference_currency}"
+
+    @admin.display(description="credit")
+    def credit(self, obj):
+        rows = [
+            (attribution.delivery or attribution.campaign, f"{attribution.weight * 100:.0f}%")
+            for attribution in obj.attributions.all()
+        ]
+        if not rows:
+            return "—"
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{} ({})</li>", rows))
+
+    # Services
+
+    def create_through_service(self, request, *, organization, fields):
+        conversion, created = conversion_create(organization=organization, **fields)
+        if not created:
+            # The service recognised a repeat of a stored order (the API answers it as a replay): in a form that
+            # is a mistake to show, not a silent no-op.
+            raise ConflictError(f"A conversion with order_id '{conversion.order_id}' already exists.")
+        return conversion
+
+    def update_through_service(self, request, *, obj, fields):
+        return conversion_update(conversion=obj, **fields)
+
+    def delete_through_service(self, request, *, obj):
+        conversion_delete(conversion=obj)
+
+    # Actions
+
+    def _set_status(self, request, queryset, status):
+        changed, failed = 0, []
+        for conversion in queryset.select_related("organization", "contact").exclude(status=status):
+            try:
+                with transaction.atomic():
+                    conversion_update(conversion=conversion, status=status)
+                changed += 1
+            except ValidationError as error:  # one bad row must not block the others; it is reported below
+                failed.append(f"{conversion}: {' '.join(error.messages)}")
+            except ConflictError as error:
+                failed.append(f"{conversion}: {error.message}")
+        self.message_user(request, f"{changed} conversion(s) marked {status}.", messages.SUCCESS)
+        if failed:
+            self.message_user(request, "Not changed: " + "; ".join(failed), messages.ERROR)
+
+    @admin.action(description="Mark selected conversions approved", permissions=["change"])
+    def approve(self, request, queryset):
+        self._set_status(request, queryset, Conversion.Status.APPROVED)
+
+    @admin.action(description="Mark selected conversions rejected", permissions=["change"])
+    def reject(self, request, queryset):
+        self._set_status(request, queryset, Conversion.Status.REJECTED)
+
+    @admin.action(description="Mark selected conversions refunded", permissions=["change"])
+    def refund(self, request, queryset):
+        self._set_status(request, queryset, Conversion.Status.REFUNDED)
+
+    @admin.action(description="Re-attribute selected conversions", permissions=["change"])
+    def reattribute(self, request, queryset):
+        ids = [str(pk) for pk in queryset.values_list("pk", flat=True)]
+        if len(ids) <= REATTRIBUTE_INLINE_MAX_CONVERSIONS:
+            processed = conversions_reattribute(conversion_ids=ids)
+            self.message_user(request, f"{processed} conversion(s) re-attributed.", messages.SUCCESS)
+            return
+        for start in range(0, len(ids), REATTRIBUTE_TASK_CHUNK_SIZE):
+            chunk = ids[start : start + REATTRIBUTE_TASK_CHUNK_SIZE]
+            transaction.on_commit(lambda chunk=chunk: reattribute_conversions_task.delay(chunk))
+        self.message_user(
+            request, f"{len(ids)} conversions are being re-attributed in the background.", messages.SUCCESS
+        )
+
+    @admin.action(description="Export selected conversions as CSV", permissions=["view"])
+    def export_selected_csv(self, request, queryset):
+        return self.export_csv_response(queryset.select_related("contact"), "conversions.csv")
+
+
+# --- Exchange rates -------------------------------------------------------------------------------------------------
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Rates are shared by every organization: members read them, superusers (or holders of the Django
+    permissions) write them. A change revalues the affected conversions in the background."""
+
+    member_permissions = frozenset({"view"})
+    list_display = ("date", "currency", "rate", "updated_at")
+    list_filter = ("currency", "date")
+    search_fields = ("currency",)
+    date_hierarchy = "date"
+    fields = ("date", "currency", "rate")
+    paginator = CappedCountPaginator
+
+    def create_through_service(self, request, *, organization, fields):
+        return exchange_rate_set(currency=fields["currency"], on_date=fields["date"], rate=fields["rate"])[0]
+
+    def update_through_service(self, request, *, obj, fields):
+        return exchange_rate_update(exchange_rate=obj, **fields)
+
+    def delete_through_service(self, request, *, obj):
+        exchange_rate_delete(exchange_rate=obj)
+
+
+for audited_model in (Campaign, Delivery, Conversion):
+    register_history_log(audited_model)

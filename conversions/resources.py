@@ -1,0 +1,78 @@
+"""CSV columns of conversions: the API's field names, written through ``conversion_create``.
+
+Deduplication is the API's: a row whose ``order_id`` already exists creates nothing, and is skipped when it
+repeats the stored conversion or refused (a row error) when it differs from it.
+"""
+
+from import_export import fields, widgets
+from import_export.results import RowResult
+
+from accounts.resources import IsoDateTimeWidget, JsonObjectWidget, ServiceResource, TenantForeignKeyWidget
+from contacts.models import Contact
+
+from .models import Campaign, Conversion, Delivery
+from .services import conversion_create
+
+
+def _column(name, attribute=None, widget=None, readonly=False):
+    return fields.Field(
+        attribute=attribute or name, column_name=name, widget=widget or widgets.Widget(), readonly=readonly
+    )
+
+
+class ConversionResource(ServiceResource):
+    id = _column("id", readonly=True)
+    order_id = _column("order_id")
+    converted_at = _column("converted_at", widget=IsoDateTimeWidget())
+    email = _column("email", attribute="contact__email")
+    contact_id = _column("contact_id", widget=TenantForeignKeyWidget(Contact))
+    type = _column("type")
+    status = _column("status")
+    count = _column("count", widget=widgets.IntegerWidget())
+    revenue = _column("revenue")
+    revenue_without_tax = _column("revenue_without_tax")
+    payout = _column("payout")
+    currency = _column("currency")
+    campaign_id = _column("campaign_id", widget=TenantForeignKeyWidget(Campaign))
+    delivery_id = _column("delivery_id", widget=TenantForeignKeyWidget(Delivery))
+    attribution_model = _column("attribution_model")
+    attribution_window = _column("attribution_window", widget=widgets.IntegerWidget())
+    origin = _column("origin")
+    country = _column("country")
+    coupon_code = _column("coupon_code")
+    notes = _column("notes")
+    metadata = _column("metadata", widget=JsonObjectWidget())
+    reference_currency = _column("reference_currency", readonly=True)
+    reference_revenue = _column("reference_revenue", readonly=True)
+    reference_revenue_without_tax = _column("reference_revenue_without_tax", readonly=True)
+    created_at = _column("created_at", widget=IsoDateTimeWidget(), readonly=True)
+
+    service_columns = (
+        "order_id", "converted_at", "email", "contact_id", "type", "status", "count", "revenue",
+        "revenue_without_tax", "payout", "currency", "campaign_id", "delivery_id", "attribution_model",
+        "attribution_window", "origin", "country", "coupon_code", "notes", "metadata",
+    )  # fmt: skip
+
+    class Meta:
+        model = Conversion
+        name = "Conversions (CSV columns = API fields)"
+        fields = (
+            "id", "order_id", "converted_at", "email", "contact_id", "type", "status", "count", "revenue",
+            "revenue_without_tax", "payout", "currency", "campaign_id", "delivery_id", "attribution_model",
+            "attribution_window", "origin", "country", "coupon_code", "notes", "metadata", "reference_currency",
+            "reference_revenue", "reference_revenue_without_tax", "created_at",
+        )  # fmt: skip
+        skip_html_diff = False
+
+    def find_existing(self, row):
+        order_id = str(row.get("order_id") or "").strip()
+        if not order_id:
+            return None
+        return Conversion.objects.for_organization(self.organization).filter(order_id=order_id).first()
+
+    def write_row(self, instance, is_create, values):
+        conversion, created = conversion_create(organization=self.organization, **values)
+        return conversion, RowResult.IMPORT_TYPE_NEW if created else RowResult.IMPORT_TYPE_SKIP
+
+    def conflict_column(self):
+        return "order_id"

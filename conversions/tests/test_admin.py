@@ -1,0 +1,707 @@
+"""The conversion, campaign, delivery, touchpoint and exchange-rate admin: scoping, services, actions, history,
+CSV import/export."""
+
+import csv
+import io
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.admin_mixins import CappedCountPaginator
+from accounts.services import membership_add
+from accounts.tests.admin_fixtures import *  # noqa: F403 - pytest fixtures
+from accounts.tests.admin_fixtures import management_form
+from contacts.services import contact_create
+from conversions.models import Attribution, Campaign, Conversion, Delivery, ExchangeRate, Touchpoint
+from conversions.services import (
+    campaign_create,
+    conversion_create,
+    conversion_update,
+    delivery_create,
+    touchpoint_create,
+)
+from reporting.models import RollupMark
+
+CHANGELIST = reverse("admin:conversions_conversion_changelist")
+ADD = reverse("admin:conversions_conversion_add")
+IMPORT = reverse("admin:conversions_conversion_import")
+PROCESS_IMPORT = reverse("admin:conversions_conversion_process_import")
+
+
+def _change_url(obj):
+    return reverse(f"admin:conversions_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+def _conversion(organization, **fields):
+    fields.setdefault("converted_at", timezone.now() - timedelta(hours=2))
+    return conversion_create(organization=organization, **fields)[0]
+
+
+def _form_data(**overrides):
+    """A complete add/change form of a conversion, as the browser posts it."""
+    data = {
+        "converted_at_0": "2024-05-01",
+        "converted_at_1": "10:00:00",
+        "type": "purchase",
+        "status": "approved",
+        "count": "1",
+        "revenue": "100.00",
+        "revenue_without_tax": "",
+        "currency": "",
+        "order_id": "",
+        "attribution_model": "",
+        "attribution_window": "",
+        "origin": "",
+        "country": "",
+        "coupon_code": "",
+        "notes": "",
+        "metadata": "{}",
+        **management_form("attributions"),
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def conversion_a(organization):
+    return _conversion(organization, order_id="A-1", email="buyer@acme.test", revenue="100.00")
+
+
+@pytest.fixture
+def conversion_b(other_organization):
+    return _conversion(other_organization, order_id="B-1", email="buyer@globex.test", revenue="7.00")
+
+
+# --- Scoping --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_each_staff_member_lists_only_their_organizations_conversions(admin_a, admin_b, conversion_a, conversion_b):
+    page_a = admin_a.get(CHANGELIST).content.decode()
+    page_b = admin_b.get(CHANGELIST).content.decode()
+    assert "A-1" in page_a and "B-1" not in page_a
+    assert "B-1" in page_b and "A-1" not in page_b
+
+
+@pytest.mark.django_db
+def test_a_superuser_lists_every_organization(admin_root, conversion_a, conversion_b):
+    page = admin_root.get(CHANGELIST).content.decode()
+    assert "A-1" in page and "B-1" in page
+
+
+@pytest.mark.django_db
+def test_other_organizations_conversion_does_not_exist_for_a_staff_member(admin_b, conversion_a):
+    assert admin_b.get(_change_url(conversion_a)).status_code == 302
+    delete_url = reverse("admin:conversions_conversion_delete", args=[conversion_a.pk])
+    assert admin_b.post(delete_url, {"post": "yes"}).status_code == 302
+    assert Conversion.objects.filter(pk=conversion_a.pk).exists()
+    history_url = reverse("admin:conversions_conversion_history", args=[conversion_a.pk])
+    assert admin_b.get(history_url).status_code == 404
+    version = conversion_a.history.first()
+    revert_url = reverse("admin:conversions_conversion_simple_history", args=[conversion_a.pk, version.history_id])
+    assert admin_b.get(revert_url).status_code == 404
+    assert admin_b.post(revert_url, _form_data()).status_code == 404
+
+
+@pytest.mark.django_db
+def test_actions_ignore_ids_of_another_organization(admin_b, conversion_a):
+    response = admin_b.post(CHANGELIST, {"action": "reject", "_selected_action": [str(conversion_a.pk)]})
+    assert response.status_code == 302
+    conversion_a.refresh_from_db()
+    assert conversion_a.status == "approved"
+
+
+@pytest.mark.django_db
+def test_autocomplete_offers_only_own_contacts(admin_a, admin_b, conversion_a, conversion_b):
+    params = {"app_label": "conversions", "model_name": "conversion", "field_name": "contact", "term": "buyer"}
+    results_a = admin_a.get("/admin/autocomplete/", params).json()["results"]
+    results_b = admin_b.get("/admin/autocomplete/", params).json()["results"]
+    assert [item["text"] for item in results_a] == ["buyer@acme.test"]
+    assert [item["text"] for item in results_b] == ["buyer@globex.test"]
+
+
+@pytest.mark.django_db
+def test_campaign_filter_offers_only_own_campaigns_and_filters_by_credit(admin_a, organization, other_organization):
+    mine = campaign_create(organization=organization, name="Spring sale")
+    campaign_create(organization=other_organization, name="Their launch")
+    credited = _conversion(organization, order_id="CREDITED", campaign=mine)
+    _conversion(organization, order_id="UNCREDITED")
+    page = admin_a.get(CHANGELIST).content.decode()
+    assert "Spring sale" in page and "Their launch" not in page
+    filtered = admin_a.get(CHANGELIST, {"campaign": str(mine.pk)}).content.decode()
+    assert credited.order_id in filtered and "UNCREDITED" not in filtered
+
+
+@pytest.mark.django_db
+def test_filtering_by_another_organizations_campaign_shows_nothing(admin_a, conversion_a, other_organization):
+    theirs = campaign_create(organization=other_organization, name="Their launch")
+    _conversion(other_organization, order_id="B-CREDITED", campaign=theirs)
+    page = admin_a.get(CHANGELIST, {"campaign": str(theirs.pk)}).content.decode()
+    assert "B-CREDITED" not in page and "A-1" not in page
+
+
+# --- List -----------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_list_columns_show_local_time_amounts_reference_and_credit(admin_a, organization):
+    campaign = campaign_create(organization=organization, name="Newsletter 12")
+    ExchangeRate.objects.create(date=datetime(2024, 1, 1).date(), currency="CZK", rate=Decimal("25"))
+    _conversion(
+        organization,
+        order_id="ORDER-77",
+        revenue="250.00",
+        currency="CZK",
+        campaign=campaign,
+        converted_at=datetime(2024, 5, 1, 8, 30, tzinfo=ZoneInfo("UTC")),
+    )
+    page = admin_a.get(CHANGELIST).content.decode()
+    assert "2024-05-01 10:30 CEST" in page  # Europe/Prague in summer
+    assert "250.00 CZK" in page and "10.00 EUR" in page
+    assert "Newsletter 12 (100%)" in page and "ORDER-77" in page
+
+
+@pytest.mark.django_db
+def test_search_matches_order_id_email_and_coupon(admin_a, organization):
+    _conversion(organization, order_id="FIND-ME", coupon_code="SUMMER", email="someone@acme.test")
+    _conversion(organization, order_id="OTHER")
+    for term in ("FIND-ME", "someone@acme", "SUMMER"):
+        page = admin_a.get(CHANGELIST, {"q": term}).content.decode()
+        assert "FIND-ME" in page and "OTHER" not in page, term
+
+
+@pytest.mark.django_db
+def test_changelist_queries_do_not_grow_with_rows(admin_a, organization, django_assert_max_num_queries):
+    campaign = campaign_create(organization=organization, name="C")
+    for index in range(30):
+        _conversion(organization, order_id=f"N-{index}", campaign=campaign, email=f"p{index}@acme.test")
+    with django_assert_max_num_queries(25):
+        response = admin_a.get(CHANGELIST)
+    assert response.status_code == 200
+
+
+def test_capped_paginator_counts_up_to_its_cap_and_no_further():
+    class Small(CappedCountPaginator):
+        count_cap = 5
+
+    just_inside = Small(list(range(5)), 2)
+    assert just_inside.count == 5 and not just_inside.count_is_capped
+    just_outside = Small(list(range(6)), 2)
+    assert just_outside.count == 5 and just_outside.count_is_capped
+
+
+@pytest.mark.django_db
+def test_capped_total_is_shown_as_more_than(admin_a, organization, monkeypatch):
+    monkeypatch.setattr(CappedCountPaginator, "count_cap", 2)
+    for index in range(3):
+        _conversion(organization, order_id=f"CAP-{index}")
+    assert "More than 2 conversions" in admin_a.get(CHANGELIST).content.decode()
+
+
+# --- Add, change, delete through the services -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_add_goes_through_the_service(admin_a, staff_a, organization):
+    campaign = campaign_create(organization=organization, name="Launch")
+    contact = contact_create(organization=organization, email="jane@acme.test", country="CZ")
+    response = admin_a.post(
+        ADD,
+        _form_data(contact=str(contact.pk), campaign=str(campaign.pk), order_id=" NEW-1 ", revenue="121.00"),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    conversion = Conversion.objects.get(order_id="NEW-1")
+    assert conversion.organization == organization
+    assert conversion.currency == "EUR" and conversion.revenue_without_tax == Decimal("121.00")
+    assert conversion.country == "CZ"  # the contact's country: a service default
+    assert conversion.attribution_window == organization.default_attribution_window
+    assert list(conversion.attributions.values_list("campaign_id", "weight")) == [(campaign.pk, Decimal(1))]
+    assert RollupMark.objects.filter(organization=organization, day=conversion.converted_date).exists()
+    assert conversion.history.get().history_user == staff_a
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({"revenue_without_tax": "121.01", "revenue": "121.00"}, "Must not be greater than revenue."),
+        ({"attribution_window": "91"}, "Must be between 1 and 90 days."),
+        ({"count": "0"}, "Must be between 1 and 1,000,000."),
+        ({"currency": "XYZ"}, "is not an ISO 4217 currency code"),
+        ({"metadata": '{"k": {"nested": 1}}'}, "must be a string, number, boolean or null"),
+    ],
+)
+def test_service_validation_errors_are_shown_on_the_form(admin_a, organization, overrides, error):
+    response = admin_a.post(ADD, _form_data(**overrides))
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not Conversion.objects.exists()
+
+
+@pytest.mark.django_db
+def test_limits_just_inside_are_accepted(admin_a, organization):
+    response = admin_a.post(ADD, _form_data(revenue_without_tax="121.00", revenue="121.00", attribution_window="90"))
+    assert response.status_code == 302
+    assert Conversion.objects.get().attribution_window == 90
+
+
+@pytest.mark.django_db
+def test_a_time_more_than_five_minutes_ahead_is_refused(admin_a, organization):
+    future = timezone.localtime(timezone.now() + timedelta(minutes=10), organization.zone)
+    response = admin_a.post(ADD, _form_data(converted_at_0=f"{future:%Y-%m-%d}", converted_at_1=f"{future:%H:%M:%S}"))
+    assert response.status_code == 200
+    assert "Must not be more than 5 minutes in the future." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_form_times_are_read_in_the_organizations_zone(admin_a, organization):
+    assert admin_a.post(ADD, _form_data(converted_at_0="2024-01-15", converted_at_1="00:30:00")).status_code == 302
+    conversion = Conversion.objects.get()
+    assert conversion.converted_at == datetime(2024, 1, 14, 23, 30, tzinfo=ZoneInfo("UTC"))
+    assert str(conversion.converted_date) == "2024-01-15"
+
+
+@pytest.mark.django_db
+def test_a_duplicate_order_id_is_a_form_error(admin_a, conversion_a):
+    response = admin_a.post(ADD, _form_data(order_id="A-1"))
+    assert response.status_code == 200
+    assert "A conversion with order_id &#x27;A-1&#x27; already exists" in response.content.decode()
+    assert Conversion.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_contact_of_another_organization_cannot_be_chosen(admin_a, organization, conversion_b):
+    response = admin_a.post(ADD, _form_data(contact=str(conversion_b.contact_id)))
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not Conversion.objects.filter(organization=organization).exists()
+
+
+@pytest.mark.django_db
+def test_a_member_of_two_organizations_chooses_among_theirs(staff_a, admin_a, organization, other_organization):
+    membership_add(user=staff_a, organization=other_organization)
+    page = admin_a.get(ADD).content.decode()
+    assert 'name="organization"' in page
+    contact_b = contact_create(organization=other_organization, email="b@globex.test")
+    mixed = admin_a.post(ADD, _form_data(organization=str(organization.pk), contact=str(contact_b.pk)))
+    assert mixed.status_code == 200
+    assert "Does not exist." in mixed.content.decode()
+    chosen = admin_a.post(ADD, _form_data(organization=str(other_organization.pk), contact=str(contact_b.pk)))
+    assert chosen.status_code == 302
+    assert Conversion.objects.get().organization == other_organization
+
+
+@pytest.mark.django_db
+def test_an_organization_the_user_is_not_a_member_of_cannot_be_chosen(
+    staff_a, admin_a, organization, other_organization, superuser
+):
+    third = organization.__class__.objects.create(slug="third", name="Third")
+    membership_add(user=staff_a, organization=other_organization)
+    response = admin_a.post(ADD, _form_data(organization=str(third.pk)))
+    assert response.status_code == 200
+    assert not Conversion.objects.exists()
+
+
+@pytest.mark.django_db
+def test_change_goes_through_the_service(admin_a, conversion_a):
+    data = _form_data(
+        converted_at_0=f"{timezone.localtime(conversion_a.converted_at, conversion_a.organization.zone):%Y-%m-%d}",
+        converted_at_1=f"{timezone.localtime(conversion_a.converted_at, conversion_a.organization.zone):%H:%M:%S}",
+        contact=str(conversion_a.contact_id),
+        type=conversion_a.type,
+        order_id="A-1",
+        revenue="150.00",
+        revenue_without_tax="100.00",
+        currency="EUR",
+        attribution_model="last_touch",
+        attribution_window="7",
+    )
+    response = admin_a.post(_change_url(conversion_a), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    conversion_a.refresh_from_db()
+    assert conversion_a.revenue == Decimal("150.00")
+    # Only the revenue changed in the form, so the service's rule applies: a revenue_without_tax that equalled
+    # the old revenue follows the new one.
+    assert conversion_a.revenue_without_tax == Decimal("150.00")
+    assert conversion_a.reference_revenue == Decimal("150.00")
+
+
+@pytest.mark.django_db
+def test_delete_goes_through_the_service_and_stays_in_the_history(admin_a, conversion_a, organization):
+    RollupMark.objects.all().delete()
+    delete_url = reverse("admin:conversions_conversion_delete", args=[conversion_a.pk])
+    assert admin_a.post(delete_url, {"post": "yes"}).status_code == 302
+    assert not Conversion.objects.filter(pk=conversion_a.pk).exists()
+    assert RollupMark.objects.filter(organization=organization).exists()
+    log = admin_a.get(reverse("admin:conversions_historicalconversion_changelist")).content.decode()
+    assert "Deleted" in log and "A-1" in log
+    history = admin_a.get(reverse("admin:conversions_conversion_history", args=[conversion_a.pk]))
+    assert history.status_code == 200 and "Deleted" in history.content.decode()
+
+
+@pytest.mark.django_db
+def test_history_log_is_scoped_and_read_only(admin_b, conversion_a):
+    log = admin_b.get(reverse("admin:conversions_historicalconversion_changelist")).content.decode()
+    assert "A-1" not in log
+    version = conversion_a.history.first()
+    change = reverse("admin:conversions_historicalconversion_change", args=[version.pk])
+    assert admin_b.get(change).status_code == 302
+
+
+# --- History and revert ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_history_shows_who_when_and_old_to_new(admin_a, conversion_a, api):
+    conversion_update(conversion=conversion_a, revenue="120.00")  # no request: a system change
+    response = api.patch(f"/api/v1/conversions/{conversion_a.pk}/", {"status": "pending"}, format="json")
+    assert response.status_code == 200, response.content
+    page = admin_a.get(reverse("admin:conversions_conversion_history", args=[conversion_a.pk])).content.decode()
+    assert "API key test (cm_" in page
+    assert "approved" in page and "pending" in page
+    assert "100.00" in page and "120.00" in page
+    assert "updated_at" not in page  # noise left out of the diff
+
+
+@pytest.mark.django_db
+def test_revert_goes_through_the_service(admin_a, staff_a, conversion_a, organization):
+    original = conversion_a.history.earliest()
+    campaign = campaign_create(organization=organization, name="Later credit")
+    conversion_update(conversion=conversion_a, revenue="300.00", campaign=campaign, status="refunded")
+    revert_url = reverse("admin:conversions_conversion_simple_history", args=[conversion_a.pk, original.history_id])
+    form_page = admin_a.get(revert_url)
+    assert form_page.status_code == 200 and "Revert" in form_page.content.decode()
+    at = timezone.localtime(original.converted_at, organization.zone)
+    data = _form_data(
+        converted_at_0=f"{at:%Y-%m-%d}",
+        converted_at_1=f"{at:%H:%M:%S.%f}",
+        contact=str(original.contact_id),
+        type=original.type,
+        status=original.status,
+        order_id=original.order_id,
+        revenue=str(original.revenue),
+        revenue_without_tax=str(original.revenue_without_tax),
+        currency=original.currency,
+        attribution_model=original.attribution_model,
+        attribution_window=str(original.attribution_window),
+    )
+    response = admin_a.post(revert_url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    conversion_a.refresh_from_db()
+    assert conversion_a.revenue == Decimal("100.00") and conversion_a.status == "approved"
+    assert conversion_a.campaign is None
+    assert not conversion_a.attributions.exists()  # re-attributed by the service
+    latest = conversion_a.history.latest()
+    assert latest.history_user == staff_a and latest.revenue == Decimal("100.00")
+
+
+@pytest.mark.django_db
+def test_revert_to_an_invalid_version_is_a_form_error(admin_a, conversion_a, organization):
+    version = conversion_a.history.earliest()
+    _conversion(organization, order_id="TAKEN")
+    revert_url = reverse("admin:conversions_conversion_simple_history", args=[conversion_a.pk, version.history_id])
+    response = admin_a.post(revert_url, _form_data(order_id="TAKEN", contact=str(conversion_a.contact_id)))
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+
+
+# --- Actions --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("action", "status"), [("approve", "approved"), ("reject", "rejected"), ("refund", "refunded")]
+)
+def test_status_actions_go_through_the_service(admin_a, staff_a, organization, action, status):
+    first = _conversion(organization, order_id="S-1", status="pending")
+    second = _conversion(organization, order_id="S-2", status="pending")
+    RollupMark.objects.all().delete()
+    response = admin_a.post(CHANGELIST, {"action": action, "_selected_action": [str(first.pk), str(second.pk)]})
+    assert response.status_code == 302
+    assert set(Conversion.objects.values_list("status", flat=True)) == {status}
+    assert RollupMark.objects.filter(organization=organization).exists()
+    assert first.history.latest().history_user == staff_a
+
+
+@pytest.mark.django_db
+def test_reattribute_action_recomputes_credit(admin_a, organization):
+    conversion = _conversion(organization, order_id="R-1", email="late@acme.test")
+    delivery = delivery_create(organization=organization, name="Welcome flow")
+    # A touchpoint stored without the service (as if a late import skipped the background task).
+    Touchpoint.objects.create(
+        organization=organization,
+        contact=conversion.contact,
+        delivery=delivery,
+        kind="click",
+        occurred_at=conversion.converted_at - timedelta(hours=1),
+    )
+    assert not conversion.attributions.exists()
+    response = admin_a.post(CHANGELIST, {"action": "reattribute", "_selected_action": [str(conversion.pk)]})
+    assert response.status_code == 302
+    assert list(conversion.attributions.values_list("delivery_id", flat=True)) == [delivery.pk]
+
+
+@pytest.mark.django_db
+def test_export_selected_as_csv(admin_a, conversion_a, organization):
+    other = _conversion(organization, order_id="A-2", revenue="5.00")
+    response = admin_a.post(CHANGELIST, {"action": "export_selected_csv", "_selected_action": [str(conversion_a.pk)]})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [row["order_id"] for row in rows] == ["A-1"]
+    assert rows[0]["email"] == "buyer@acme.test" and rows[0]["revenue"] == "100.00"
+    assert rows[0]["reference_revenue"] == "100.00" and other.order_id not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_export_follows_the_current_filters_and_scope(admin_a, organization, conversion_b):
+    _conversion(organization, order_id="KEEP", status="pending")
+    _conversion(organization, order_id="DROP", status="approved")
+    export_url = reverse("admin:conversions_conversion_export") + "?status__exact=pending"
+    response = admin_a.post(export_url, {"format": "0", "resource": "0"})
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "KEEP" in content and "DROP" not in content and "B-1" not in content
+
+
+# --- CSV import -----------------------------------------------------------------------------------------------------
+
+CSV_HEADER = "order_id,converted_at,email,type,revenue,currency,country,campaign_id\n"
+
+
+def _upload(admin_client, organization, text):
+    return admin_client.post(
+        IMPORT,
+        {
+            "organization": str(organization.pk),
+            "resource": "0",
+            "format": "0",
+            "import_file": SimpleUploadedFile("conversions.csv", text.encode(), content_type="text/csv"),
+        },
+    )
+
+
+def _confirm(admin_client, preview):
+    form = preview.context["confirm_form"]
+    return admin_client.post(PROCESS_IMPORT, {name: form.initial[name] for name in form.initial})
+
+
+@pytest.mark.django_db
+def test_import_dry_run_shows_the_bad_row_and_writes_nothing(admin_a, organization):
+    text = (
+        CSV_HEADER
+        + "IMP-1,2024-05-01T10:00:00+02:00,one@acme.test,purchase,10.00,EUR,CZ,\n"
+        + "IMP-2,2024-05-01T11:00:00,two@acme.test,purchase,12.345,EUR,CZ,\n"
+        + "IMP-3,not a date,three@acme.test,purchase,1.00,EUR,CZ,\n"
+    )
+    response = _upload(admin_a, organization, text)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Some rows failed to validate" in page
+    assert "At most 2 decimal places." in page and "Enter an ISO 8601 date and time" in page
+    assert "confirm_form" not in response.context or response.context["confirm_form"] is None
+    assert not Conversion.objects.exists()
+    assert not organization.__class__.objects.filter(pk=organization.pk, memberships__isnull=True).exists()
+    from contacts.models import Contact
+
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.django_db
+def test_import_writes_through_the_service_and_deduplicates_by_order_id(admin_a, staff_a, organization):
+    campaign = campaign_create(organization=organization, name="Imported credit")
+    existing = _conversion(
+        organization,
+        order_id="EXISTING",
+        email="old@acme.test",
+        type="purchase",
+        revenue="1.00",
+        currency="EUR",
+        country="CZ",
+        converted_at=datetime(2024, 4, 1, 8, 0, tzinfo=ZoneInfo("UTC")),
+    )
+    text = (
+        CSV_HEADER
+        + f"IMP-1,2024-05-01T10:00:00,one@acme.test,purchase,10.00,EUR,CZ,{campaign.pk}\n"
+        + "IMP-1,2024-05-01T10:00:00,one@acme.test,purchase,10.00,EUR,CZ,\n"
+        + "EXISTING,2024-04-01T08:00:00+00:00,old@acme.test,purchase,1.00,EUR,CZ,\n"
+        + ",2024-05-02T09:00:00,,signup,0,,,\n"
+    )
+    preview = _upload(admin_a, organization, text)
+    assert preview.status_code == 200
+    result = preview.context["result"]
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert [row.import_type for row in result.rows] == ["new", "skip", "skip", "new"]
+    assert Conversion.objects.count() == 1  # the preview wrote nothing
+
+    response = _confirm(admin_a, preview)
+    assert response.status_code == 302
+    assert Conversion.objects.count() == 3
+    imported = Conversion.objects.get(order_id="IMP-1")
+    assert imported.converted_at == datetime(2024, 5, 1, 8, 0, tzinfo=ZoneInfo("UTC"))  # read in Europe/Prague
+    assert imported.contact.email == "one@acme.test" and imported.reference_revenue == Decimal("10.00")
+    assert list(imported.attributions.values_list("campaign_id", flat=True)) == [campaign.pk]
+    assert imported.history.get().history_user == staff_a
+    assert RollupMark.objects.filter(organization=organization, day=imported.converted_date).exists()
+    existing.refresh_from_db()
+    assert existing.revenue == Decimal("1.00")
+    signup = Conversion.objects.get(type="signup")
+    assert signup.order_id is None and signup.currency == "EUR"
+
+
+@pytest.mark.django_db
+def test_import_row_conflicting_with_a_stored_order_is_an_error(admin_a, conversion_a, organization):
+    text = CSV_HEADER + "A-1,2024-05-01T10:00:00,buyer@acme.test,purchase,999.00,EUR,CZ,\n"
+    response = _upload(admin_a, organization, text)
+    assert "already exists with different values" in response.content.decode()
+    conversion_a.refresh_from_db()
+    assert conversion_a.revenue == Decimal("100.00")
+
+
+@pytest.mark.django_db
+def test_import_cannot_reference_another_organizations_rows(admin_a, organization, other_organization):
+    theirs = campaign_create(organization=other_organization, name="Theirs")
+    text = CSV_HEADER + f"X-1,2024-05-01T10:00:00,one@acme.test,purchase,10.00,EUR,CZ,{theirs.pk}\n"
+    response = _upload(admin_a, organization, text)
+    assert "Does not exist." in response.content.decode()
+    assert not Conversion.objects.exists()
+
+
+@pytest.mark.django_db
+def test_import_into_another_organization_is_refused(admin_a, other_organization):
+    text = CSV_HEADER + "X-1,2024-05-01T10:00:00,one@acme.test,purchase,10.00,EUR,CZ,\n"
+    response = _upload(admin_a, other_organization, text)
+    assert response.status_code == 200
+    assert "organization" in response.context["form"].errors
+    assert "result" not in response.context
+    assert not Conversion.objects.exists()
+
+
+@pytest.mark.django_db
+def test_exported_file_imports_back_as_all_duplicates(admin_a, conversion_a, organization):
+    exported = admin_a.post(
+        CHANGELIST, {"action": "export_selected_csv", "_selected_action": [str(conversion_a.pk)]}
+    ).content.decode()
+    preview = _upload(admin_a, organization, exported)
+    result = preview.context["result"]
+    assert not result.has_errors() and not result.has_validation_errors(), preview.content.decode()[-3000:]
+    assert [row.import_type for row in result.rows] == ["skip"]
+
+
+# --- Campaigns, deliveries, touchpoints, exchange rates --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_campaign_and_delivery_admin_write_through_services(admin_a, organization, other_organization):
+    response = admin_a.post(
+        reverse("admin:conversions_campaign_add"), {"name": "Autumn", "status": "draft", "language": "CS"}
+    )
+    assert response.status_code == 200
+    assert "is not an ISO 639-1 language code" in response.content.decode()
+    response = admin_a.post(
+        reverse("admin:conversions_campaign_add"), {"name": "Autumn", "status": "draft", "language": "cs"}
+    )
+    assert response.status_code == 302
+    campaign = Campaign.objects.get(name="Autumn")
+    assert campaign.organization == organization
+    delivery_url = reverse("admin:conversions_delivery_add")
+    response = admin_a.post(delivery_url, {"name": "Flow", "kind": "smartflow", "campaign": str(campaign.pk)})
+    assert response.status_code == 302
+    assert Delivery.objects.get(name="Flow").campaign == campaign
+    theirs = campaign_create(organization=other_organization, name="Theirs")
+    response = admin_a.post(delivery_url, {"name": "Bad", "kind": "smartflow", "campaign": str(theirs.pk)})
+    assert response.status_code == 200 and not Delivery.objects.filter(name="Bad").exists()
+
+
+@pytest.mark.django_db
+def test_moving_a_delivery_to_another_campaign_moves_its_credit(admin_a, organization):
+    first = campaign_create(organization=organization, name="First")
+    second = campaign_create(organization=organization, name="Second")
+    delivery = delivery_create(organization=organization, name="Flow", campaign=first)
+    conversion = _conversion(organization, order_id="D-1", delivery=delivery)
+    response = admin_a.post(
+        _change_url(delivery), {"name": "Flow", "kind": "smartflow", "campaign": str(second.pk), "language": ""}
+    )
+    assert response.status_code == 302
+    assert list(conversion.attributions.values_list("campaign_id", flat=True)) == [second.pk]
+
+
+@pytest.mark.django_db
+def test_deleting_a_campaign_in_the_admin_reattributes(admin_a, organization):
+    campaign = campaign_create(organization=organization, name="Gone")
+    conversion = _conversion(organization, order_id="G-1", campaign=campaign)
+    delete_url = reverse("admin:conversions_campaign_delete", args=[campaign.pk])
+    assert admin_a.post(delete_url, {"post": "yes"}).status_code == 302
+    assert not Attribution.objects.filter(conversion=conversion).exists()
+
+
+@pytest.mark.django_db
+def test_touchpoint_admin_is_scoped_and_uses_the_service(
+    admin_a, admin_b, organization, conversion_a, django_capture_on_commit_callbacks
+):
+    delivery = delivery_create(organization=organization, name="Flow")
+    when = conversion_a.converted_at - timedelta(hours=1)
+    local = timezone.localtime(when, organization.zone)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_a.post(
+            reverse("admin:conversions_touchpoint_add"),
+            {
+                "contact": str(conversion_a.contact_id),
+                "kind": "click",
+                "delivery": str(delivery.pk),
+                "occurred_at_0": f"{local:%Y-%m-%d}",
+                "occurred_at_1": f"{local:%H:%M:%S}",
+            },
+        )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    touchpoint = Touchpoint.objects.get()
+    # The service enqueued the late re-attribution (run eagerly in tests).
+    assert list(conversion_a.attributions.values_list("delivery_id", flat=True)) == [delivery.pk]
+    assert admin_b.get(_change_url(touchpoint)).status_code == 302
+    assert (
+        str(conversion_a.contact)
+        not in admin_b.get(reverse("admin:conversions_touchpoint_changelist")).content.decode()
+    )
+    response = admin_a.post(
+        reverse("admin:conversions_touchpoint_add"),
+        {
+            "contact": str(conversion_a.contact_id),
+            "kind": "click",
+            "occurred_at_0": "2024-01-01",
+            "occurred_at_1": "1:00",
+        },
+    )
+    assert (
+        response.status_code == 200
+        and "A touchpoint needs a campaign_id or a delivery_id." in response.content.decode()
+    )
+    touchpoint_create(organization=organization, contact=conversion_a.contact, delivery=delivery, kind="open",
+                      occurred_at=when)  # fmt: skip
+    assert Touchpoint.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_exchange_rates_are_written_by_superusers_through_the_service(
+    admin_root, admin_a, organization, django_capture_on_commit_callbacks
+):
+    conversion = _conversion(
+        organization, order_id="USD-1", currency="USD", revenue="11.00",
+        converted_at=datetime(2024, 3, 5, 12, tzinfo=ZoneInfo("UTC")),
+    )  # fmt: skip
+    assert conversion.reference_revenue is None
+    add_url = reverse("admin:conversions_exchangerate_add")
+    assert admin_a.get(add_url).status_code == 403
+    assert admin_a.get(reverse("admin:conversions_exchangerate_changelist")).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_root.post(add_url, {"date": "2024-03-01", "currency": "usd", "rate": "1.1"})
+    assert response.status_code == 302
+    conversion.refresh_from_db()
+    assert conversion.reference_revenue == Decimal("10.00")  # revalued by the service's task (eager in tests)
+    rate = ExchangeRate.objects.get()
+    response = admin_root.post(_change_url(rate), {"date": "2024-03-01", "currency": "USD", "rate": "-1"})
+    assert response.status_code == 200
+    assert ExchangeRate.objects.get().rate == Decimal("1.1")
