@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from accounts.api.routers import OptionalSlashRouter
 
 from .views import ContactViewSet
 
-router = SimpleRouter(trailing_slash="/?")
+router = OptionalSlashRouter()
 router.register("contacts", ContactViewSet, basename="contact")
 
 urlpatterns = router.urls

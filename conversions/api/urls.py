@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from accounts.api.routers import OptionalSlashRouter
 
 from .views import CampaignViewSet, ConversionViewSet, DeliveryViewSet, ExchangeRateViewSet, TouchpointViewSet
 
-router = SimpleRouter(trailing_slash="/?")
+router = OptionalSlashRouter()
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("deliveries", DeliveryViewSet, basename="delivery")
 router.register("touchpoints", TouchpointViewSet, basename="touchpoint")

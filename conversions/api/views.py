@@ -1,5 +1,7 @@
 """Viewsets of /api/v1/: declarative; every write calls exactly one service of ``conversions.services``."""
 
+import uuid
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.utils import (
@@ -36,6 +38,7 @@ from .serializers import (
     ConversionSerializer,
     DeliverySerializer,
     ExchangeRateSerializer,
+    RelatedIdField,
     TouchpointSerializer,
 )
 
@@ -185,6 +188,7 @@ class ConversionViewSet(TenantViewSet):
         # One serializer for every item: its fields (and their scoped querysets) are built once, not 1000 times.
         item_serializer = self.get_serializer()
         with transaction.atomic():
+            self._preload_references(item_serializer, items)
             known_contacts = self._contacts_by_email(items)
             results = [
                 self._batch_item(item_serializer, index, item, known_contacts) for index, item in enumerate(items)
@@ -197,6 +201,24 @@ class ConversionViewSet(TenantViewSet):
         response = Response({"data": results, "summary": summary})
         response.enveloped = True
         return response
+
+    @staticmethod
+    def _preload_references(item_serializer, items) -> None:
+        """Fetch the contacts, campaigns and deliveries the items name, one query per model, through the
+        serializer's own (organization-scoped) querysets; the items' fields then read them from memory."""
+        preloaded = item_serializer.context.setdefault("preloaded", {})
+        for name, field in item_serializer.fields.items():
+            if not isinstance(field, RelatedIdField):
+                continue
+            ids = set()
+            for item in items:
+                value = item.get(name) if isinstance(item, dict) else None
+                try:
+                    ids.add(uuid.UUID(value))
+                except (TypeError, ValueError, AttributeError):
+                    continue  # not a UUID: the field itself will say so
+            queryset = field.get_queryset()
+            preloaded[queryset.model] = {row.pk: row for row in queryset.filter(pk__in=ids)} if ids else {}
 
     def _contacts_by_email(self, items) -> dict:
         """The existing contacts named by e-mail in the batch, in one query instead of one per item."""
