@@ -73,7 +73,10 @@ def choose_credit(model: str, candidates: Sequence[Candidate]) -> list[Credit]:
         touches_per_target[target] = touches_per_target.get(target, 0) + 1
     targets = list(touches_per_target)
     weights = split_exactly(Decimal(1), [touches_per_target[target] for target in targets], WEIGHT_QUANTUM)
-    return [Credit(campaign_id, delivery_id, weight) for (campaign_id, delivery_id), weight in zip(targets, weights)]
+    return [
+        Credit(campaign_id, delivery_id, weight)
+        for (campaign_id, delivery_id), weight in zip(targets, weights, strict=True)
+    ]
 
 
 def split_money(amount: Decimal | None, weights: Sequence[Decimal]) -> list[Decimal | None]:

@@ -167,6 +167,43 @@ def touchpoint_create(*, organization: Organization, **fields) -> Touchpoint:
     return touchpoint
 
 
+REATTRIBUTION_TASK_BATCH = 500
+
+
+@transaction.atomic
+def touchpoints_bulk_create(*, organization: Organization, touchpoints: list[dict]) -> list[Touchpoint]:
+    """Load many touchpoints in one INSERT; affected conversions are re-attributed in batched background tasks.
+
+    Every touchpoint is validated first (a bad one raises and nothing is stored). One query finds the
+    conversions whose window may contain a new touch, instead of one task per touchpoint.
+    """
+    from .tasks import reattribute_conversions_task
+
+    rows = [Touchpoint(organization=organization, **fields) for fields in touchpoints]
+    for row in rows:
+        _touchpoint_validate(row)
+    Touchpoint.objects.bulk_create(rows, batch_size=1000)
+    reach: dict = {}
+    for row in rows:
+        if row.kind in CANDIDATE_TOUCHPOINT_KINDS:
+            start, end = reach.get(row.contact_id, (row.occurred_at, row.occurred_at))
+            reach[row.contact_id] = (min(start, row.occurred_at), max(end, row.occurred_at))
+    if reach:
+        earliest = min(start for start, _ in reach.values())
+        candidates = Conversion.objects.filter(
+            contact_id__in=list(reach), converted_at__gte=earliest, campaign__isnull=True, delivery__isnull=True
+        ).values_list("pk", "contact_id", "converted_at")
+        limit = timedelta(days=ATTRIBUTION_WINDOW_MAX_DAYS)
+        affected = [
+            str(pk)
+            for pk, contact_id, converted_at in candidates
+            if reach[contact_id][0] <= converted_at <= reach[contact_id][1] + limit
+        ]
+        for start in range(0, len(affected), REATTRIBUTION_TASK_BATCH):
+            _after_commit(reattribute_conversions_task, affected[start : start + REATTRIBUTION_TASK_BATCH])
+    return rows
+
+
 @transaction.atomic
 def touchpoint_update(*, touchpoint: Touchpoint, **fields) -> Touchpoint:
     before = (touchpoint.contact_id, touchpoint.occurred_at)

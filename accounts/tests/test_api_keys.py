@@ -47,7 +47,12 @@ def test_bearer_and_x_api_key_headers_both_authenticate(client, api_key_secret):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"HTTP_AUTHORIZATION": "Bearer cm_deadbeef_wrong"}, {"HTTP_AUTHORIZATION": "Basic abc"}, {"HTTP_X_API_KEY": "x"}],
+    [
+        {},
+        {"HTTP_AUTHORIZATION": "Bearer cm_deadbeef_wrong"},
+        {"HTTP_AUTHORIZATION": "Basic abc"},
+        {"HTTP_X_API_KEY": "x"},
+    ],
 )
 def test_missing_or_bad_key_is_401_in_the_envelope(client, headers):
     response = client.get("/api/v1/contacts/", **headers)

@@ -16,6 +16,7 @@ from conversions.services import (
     exchange_rate_set,
     touchpoint_create,
     touchpoint_delete,
+    touchpoints_bulk_create,
 )
 from conversions.tests.factories import CampaignFactory, DeliveryFactory
 
@@ -77,7 +78,9 @@ def contact(organization):
 
 
 def _touch(organization, contact, occurred_at, **target):
-    return touchpoint_create(organization=organization, contact=contact, kind="click", occurred_at=occurred_at, **target)
+    return touchpoint_create(
+        organization=organization, contact=contact, kind="click", occurred_at=occurred_at, **target
+    )
 
 
 def _convert(organization, contact, **fields):
@@ -107,9 +110,7 @@ def test_window_bounds_are_inclusive(organization, contact):
 @pytest.mark.django_db
 def test_only_opens_and_clicks_are_candidates(organization, contact):
     campaign = CampaignFactory(organization=organization)
-    touchpoint_create(
-        organization=organization, contact=contact, campaign=campaign, kind="delivered", occurred_at=BASE
-    )
+    touchpoint_create(organization=organization, contact=contact, campaign=campaign, kind="delivered", occurred_at=BASE)
     assert _credit(_convert(organization, contact)) == []
 
 
@@ -197,3 +198,27 @@ def test_stored_credit_matches_the_rules_for_any_touch_history(touches):
     assert sum(row.weight for row in rows) == 1
     assert sum(row.revenue for row in rows) == Decimal("100.00")
     assert sum(row.revenue_without_tax for row in rows) == Decimal("80.00")
+
+
+@pytest.mark.django_db
+def test_a_bulk_touchpoint_load_reattributes_in_batched_tasks(
+    organization, contact, django_capture_on_commit_callbacks
+):
+    delivery = DeliveryFactory(organization=organization)
+    conversions = [_convert(organization, contact, converted_at=BASE - timedelta(days=day)) for day in range(3)]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        touchpoints_bulk_create(
+            organization=organization,
+            touchpoints=[
+                {
+                    "contact": contact,
+                    "delivery": delivery,
+                    "kind": "open",
+                    "occurred_at": BASE - timedelta(days=day, hours=1),
+                }
+                for day in range(3)
+            ],
+        )
+    assert len(callbacks) == 1
+    for conversion in conversions:
+        assert _credit(conversion) == [("None", str(delivery.pk), Decimal(1), Decimal("100.00"))]

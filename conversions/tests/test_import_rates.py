@@ -8,9 +8,7 @@ from django.core.management import CommandError, call_command
 from conversions.models import ExchangeRate
 
 ECB_SAMPLE = (
-    "Date,USD,JPY,CYP,CZK,HUF,\n"
-    "2024-01-05,1.0921,158.23,N/A,24.658,378.93,\n"
-    "2024-01-04,1.0953,N/A,N/A,24.673,,\n"
+    "Date,USD,JPY,CYP,CZK,HUF,\n2024-01-05,1.0921,158.23,N/A,24.658,378.93,\n2024-01-04,1.0953,N/A,N/A,24.673,,\n"
 )
 
 

@@ -90,11 +90,17 @@ def test_a_worker_reattributes_a_conversion_after_a_late_click(organization, wor
     contact = Contact.objects.create(organization=organization, email="late@example.com")
     delivery = DeliveryFactory(organization=organization)
     converted_at = timezone.now() - timedelta(hours=1)
-    conversion, _ = conversion_create(organization=organization, contact=contact, revenue="50.00", converted_at=converted_at)
+    conversion, _ = conversion_create(
+        organization=organization, contact=contact, revenue="50.00", converted_at=converted_at
+    )
     assert not conversion.attributions.exists()
 
     touchpoint_create(
-        organization=organization, contact=contact, delivery=delivery, kind="click", occurred_at=converted_at - timedelta(hours=2)
+        organization=organization,
+        contact=contact,
+        delivery=delivery,
+        kind="click",
+        occurred_at=converted_at - timedelta(hours=2),
     )
 
     _wait_for(lambda: Attribution.objects.filter(conversion=conversion, delivery=delivery).exists(), "re-attribution")
@@ -148,4 +154,6 @@ def test_a_worker_killed_mid_task_loses_nothing(organization, real_broker):
     finally:
         _stop(second)
     for conversion in Conversion.objects.all():
-        assert conversion.reference_revenue == (conversion.revenue / 4).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        assert conversion.reference_revenue == (conversion.revenue / 4).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )

@@ -33,7 +33,9 @@ class Command(BaseCommand):
         _, secret = api_key_create(organization=organization, name="make run")
         url = options["url"]
         self.stdout.write("")
-        self.stdout.write(f"  Admin:      {url}/admin/   user '{options['username']}'  password '{options['password']}'")
+        self.stdout.write(
+            f"  Admin:      {url}/admin/   user '{options['username']}'  password '{options['password']}'"
+        )
         self.stdout.write(f"  Dashboard:  {url}/admin/reporting/dashboard/")
         self.stdout.write(f"  API docs:   {url}/api/v1/docs/")
         self.stdout.write(f"  API key:    {secret}")

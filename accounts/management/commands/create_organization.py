@@ -13,9 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True, help="Display name.")
         parser.add_argument("--reference-currency", default="EUR", help="ISO 4217 code reports are kept in.")
         parser.add_argument("--timezone", default="UTC", help="IANA time zone that report days are cut in.")
-        parser.add_argument(
-            "--attribution-model", default=AttributionModel.LAST_TOUCH, choices=AttributionModel.values
-        )
+        parser.add_argument("--attribution-model", default=AttributionModel.LAST_TOUCH, choices=AttributionModel.values)
         parser.add_argument("--attribution-window", type=int, default=7, help="Days, 1..90.")
 
     def handle(self, *args, **options):

@@ -3,7 +3,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -11,13 +10,13 @@ from accounts.models import Organization
 from accounts.services import organization_create
 from contacts.models import Contact
 from contacts.services import contact_create
-from conversions.models import Campaign, Conversion, Delivery, Touchpoint
+from conversions.models import Campaign, Conversion, Delivery
 from conversions.services import (
     campaign_create,
     conversion_create,
     delivery_create,
     exchange_rates_import,
-    touchpoint_create,
+    touchpoints_bulk_create,
 )
 
 DEMO_CURRENCIES = {"CZK": Decimal("25.2"), "USD": Decimal("1.08"), "PLN": Decimal("4.32"), "HUF": Decimal("392")}
@@ -110,35 +109,44 @@ class Command(BaseCommand):
 
     def _conversions(self, organization, rng, today, how_many, contacts, deliveries):
         now = timezone.now()
+        plan = []
+        for _ in range(how_many):
+            contact = rng.choice(contacts)
+            converted_at = now - timedelta(days=rng.uniform(0, DEMO_DAYS), hours=rng.uniform(0, 3))
+            plan.append((contact, converted_at))
+        # Touchpoints first, in one bulk load, so conversions are attributed as they are created.
+        touchpoints_bulk_create(
+            organization=organization,
+            touchpoints=[
+                {
+                    "contact": contact,
+                    "delivery": rng.choice(deliveries),
+                    "kind": rng.choice(["open", "click"]),
+                    "occurred_at": converted_at - timedelta(hours=rng.uniform(1, 120)),
+                }
+                for contact, converted_at in plan
+                if rng.random() < 0.6
+            ],
+        )
         for index in tqdm(range(how_many), desc="conversions", unit="conv", disable=None, file=self.stderr):
             order_id = f"DEMO-{index:07d}"
             if Conversion.objects.for_organization(organization).filter(order_id=order_id).exists():
                 continue
-            contact = rng.choice(contacts)
-            converted_at = now - timedelta(days=rng.uniform(0, DEMO_DAYS), hours=rng.uniform(0, 3))
+            contact, converted_at = plan[index]
             currency = next(code for code, country in DEMO_COUNTRIES.items() if country == contact.country)
             revenue = Decimal(rng.lognormvariate(4, 0.8)).quantize(Decimal("0.01"))
             if currency in DEMO_CURRENCIES:
                 revenue = (revenue * DEMO_CURRENCIES[currency]).quantize(Decimal("0.01"))
-            with transaction.atomic():
-                if rng.random() < 0.6:
-                    touchpoint_create(
-                        organization=organization,
-                        contact=contact,
-                        delivery=rng.choice(deliveries),
-                        kind=rng.choice(["open", "click"]),
-                        occurred_at=converted_at - timedelta(hours=rng.uniform(1, 120)),
-                    )
-                conversion_create(
-                    organization=organization,
-                    contact=contact,
-                    order_id=order_id,
-                    type=rng.choice(["purchase"] * 6 + ["signup", "upgrade"]),
-                    status=rng.choice(["approved"] * 8 + ["pending", "refunded"]),
-                    count=1 if rng.random() < 0.9 else rng.randint(2, 5),
-                    revenue=revenue,
-                    revenue_without_tax=(revenue / Decimal("1.21")).quantize(Decimal("0.01")),
-                    currency=currency,
-                    origin=rng.choice(["website", "website", "app"]),
-                    converted_at=converted_at,
-                )
+            conversion_create(
+                organization=organization,
+                contact=contact,
+                order_id=order_id,
+                type=rng.choice(["purchase"] * 6 + ["signup", "upgrade"]),
+                status=rng.choice(["approved"] * 8 + ["pending", "refunded"]),
+                count=1 if rng.random() < 0.9 else rng.randint(2, 5),
+                revenue=revenue,
+                revenue_without_tax=(revenue / Decimal("1.21")).quantize(Decimal("0.01")),
+                currency=currency,
+                origin=rng.choice(["website", "website", "app"]),
+                converted_at=converted_at,
+            )
