@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, UUIDField
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -379,8 +379,8 @@ def conversions_list_queryset(query: ReportQuery, *, sort: Sequence[tuple[str, b
     return (
         rows.select_related("contact")
         .annotate(
-            credit_campaign_id=Subquery(top_credit.values("campaign_id")[:1]),
-            credit_delivery_id=Subquery(top_credit.values("delivery_id")[:1]),
+            credit_campaign_id=Subquery(top_credit.values("campaign_id")[:1], output_field=UUIDField()),
+            credit_delivery_id=Subquery(top_credit.values("delivery_id")[:1], output_field=UUIDField()),
         )
         .order_by(*_order_by(sort))
     )
