@@ -20,6 +20,7 @@ from accounts.admin_mixins import (
     organizations_for,
     single_organization,
 )
+from conversions.models import Campaign, Delivery
 
 from . import selectors
 from .models import ConversionRollup, CreditRollup, RollupMark
@@ -146,8 +147,24 @@ class ConversionRollupAdmin(ReadOnlyTenantAdmin):
             "chart": _chart(history),
             "chart_width": max(len(history), 1) * CHART_BAR_PITCH_PIXELS,
             "days": (last - first).days + 1,
+            "top_targets": [
+                ("Top campaigns", self._top(query, "campaign", Campaign)),
+                ("Top deliveries", self._top(query, "delivery", Delivery)),
+            ],
         }
         return report
+
+    def _top(self, query, target, model) -> list[dict]:
+        rows = selectors.conversions_top_targets(query, target=target, limit=DASHBOARD_TOP_TARGETS)
+        names = dict(
+            model.objects.for_organization(query.organization)
+            .filter(pk__in=[row.key for row in rows])
+            .values_list("pk", "name")
+        )
+        return [
+            {"name": names.get(row.key, "(deleted)"), "number": row.number, "amount_with_tax": row.amount_with_tax}
+            for row in rows
+        ]
 
 
 @admin.register(CreditRollup)

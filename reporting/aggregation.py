@@ -221,8 +221,9 @@ class DaySpan:
         return self.first > self.last or (self.only is not None and not self.only)
 
 
-def source_for(filters: Filters, *, raw: bool) -> Source:
-    raw_source = RAW_CREDIT if filters.credit else RAW_CONVERSIONS
+def source_for(filters: Filters, *, raw: bool, credit: bool = False) -> Source:
+    """Credit rows with a campaign/delivery filter or when asked (``credit=True``: grouping by target)."""
+    raw_source = RAW_CREDIT if filters.credit or credit else RAW_CONVERSIONS
     return raw_source if raw else ROLLUP_OF[raw_source.name]
 
 

@@ -151,10 +151,15 @@ def _dirty_days(organization: Organization, span: DaySpan) -> frozenset[date]:
     return frozenset(marks.values_list("day", flat=True).distinct())
 
 
-def _grouped(query: ReportQuery, group_by: dict[str, Grouping], *, mode: str) -> dict[tuple, Sums]:
-    """Sums and distinct contacts per group: rollups for clean days + raw rows for dirty days, then contacts raw."""
+def _grouped(
+    query: ReportQuery, group_by: dict[str, Grouping], *, mode: str, credit: bool = False
+) -> dict[tuple, Sums]:
+    """Sums and distinct contacts per group: rollups for clean days + raw rows for dirty days, then contacts raw.
+
+    ``credit=True`` reads credit rows (amount × weight) even without a campaign/delivery filter, to group by them.
+    """
     organization, filters, span = query.organization, query.filters, query.span
-    raw_source = source_for(filters, raw=True)
+    raw_source = source_for(filters, raw=True, credit=credit)
     result: dict[tuple, Sums] = {}
 
     def fold(rows, *, contacts: bool) -> None:
@@ -174,7 +179,8 @@ def _grouped(query: ReportQuery, group_by: dict[str, Grouping], *, mode: str) ->
     else:
         dirty = _dirty_days(organization, span)
         rollup_days = DaySpan(span.first, span.last, without=dirty)
-        fold(aggregate(source_for(filters, raw=False), days=rollup_days, measures=measures, **common), contacts=False)
+        rollup_source = source_for(filters, raw=False, credit=credit)
+        fold(aggregate(rollup_source, days=rollup_days, measures=measures, **common), contacts=False)
         if dirty:
             raw_days = DaySpan(span.first, span.last, only=dirty)
             fold(aggregate(raw_source, days=raw_days, measures=measures, **common), contacts=False)
@@ -327,6 +333,20 @@ def conversions_timeframe(query: ReportQuery, *, by: str, mode: str = ReadMode.A
     grouped = _grouped(query, {by: grouping}, mode=mode)
     by_key = {int(key[0]): sums for key, sums in grouped.items()}
     return [_series_row(key, by_key.get(key)) for key in keys]
+
+
+def conversions_top_targets(
+    query: ReportQuery, *, target: str, limit: int, mode: str = ReadMode.AUTO
+) -> list[SeriesRow]:
+    """The campaigns (or deliveries) with the most credited reference revenue in the range, best first.
+
+    Rows are keyed by the target's id; figures are credit (amount × weight, ``count`` × weight), so a conversion
+    split between two deliveries counts half for each. Credit to a delivery counts for its campaign too.
+    """
+    grouped = _grouped(query, {target: by_column(target)}, mode=mode, credit=True)
+    rows = [_series_row(key[0], sums) for key, sums in grouped.items() if key[0] is not None]
+    rows.sort(key=lambda row: (-row.amount_with_tax, -row.number, str(row.key)))
+    return rows[:limit]
 
 
 # --- Lists --------------------------------------------------------------------------------------------------------

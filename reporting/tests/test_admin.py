@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from accounts.services import user_create_staff
 from accounts.tests.admin_fixtures import *  # noqa: F403 - pytest fixtures
-from conversions.models import ExchangeRate
-from conversions.services import conversion_create
+from conversions.models import Campaign, Delivery, ExchangeRate
+from conversions.services import campaign_create, conversion_create, delivery_create
 from reporting import selectors
 from reporting.admin import DASHBOARD_MAX_DAYS
 from reporting.models import RollupMark
@@ -29,7 +29,11 @@ def _yesterday_noon(organization):
 def sales(organization, other_organization):
     when = _yesterday_noon(organization)
     ExchangeRate.objects.create(date=when.date() - timedelta(days=10), currency="CZK", rate=Decimal("25"))
-    conversion_create(organization=organization, email="a@acme.test", revenue="100.00", converted_at=when)
+    spring = campaign_create(organization=organization, name="Spring campaign")
+    welcome = delivery_create(organization=organization, name="Welcome flow", campaign=spring)
+    conversion_create(
+        organization=organization, email="a@acme.test", revenue="100.00", converted_at=when, delivery=welcome
+    )
     conversion_create(
         organization=organization, email="b@acme.test", revenue="250.00", currency="CZK", converted_at=when
     )
@@ -51,6 +55,9 @@ def test_dashboard_shows_the_selectors_figures_for_the_default_range(admin_a, or
     assert len(response.context["history"]) == 30
     page = response.content.decode()
     assert "110.00 EUR" in page and "<svg" in page and "999.00" not in page
+    (campaigns_title, campaigns), (deliveries_title, deliveries) = response.context["top_targets"]
+    assert campaigns == [{"name": "Spring campaign", "number": 1, "amount_with_tax": Decimal("100.00")}]
+    assert deliveries == [{"name": "Welcome flow", "number": 1, "amount_with_tax": Decimal("100.00")}]
 
 
 @pytest.mark.django_db
@@ -125,3 +132,20 @@ def test_rollup_marks_are_read_only_and_scoped(admin_a, admin_b, organization, s
     assert (
         admin_a.post(reverse("admin:reporting_rollupmark_delete", args=[mark.pk]), {"post": "yes"}).status_code == 403
     )
+
+
+@pytest.mark.django_db
+def test_top_targets_are_exact_before_the_rollups_catch_up(admin_a, organization, sales):
+    spring = Campaign.objects.get(name="Spring campaign")
+    welcome = Delivery.objects.get(name="Welcome flow")
+    other = campaign_create(organization=organization, name="Other campaign")
+    when = _yesterday_noon(organization)
+    conversion_create(organization=organization, revenue="40.00", converted_at=when, delivery=welcome)
+    conversion_create(organization=organization, revenue="500.00", converted_at=when, campaign=other)
+    assert RollupMark.objects.filter(organization=organization).exists()  # not drained: read raw
+    (_, campaigns), (_, deliveries) = admin_a.get(DASHBOARD).context["top_targets"]
+    assert [(row["name"], row["amount_with_tax"]) for row in campaigns] == [
+        ("Other campaign", Decimal("500.00")),
+        (spring.name, Decimal("140.00")),
+    ]
+    assert [(row["name"], row["number"]) for row in deliveries] == [(welcome.name, 2)]
