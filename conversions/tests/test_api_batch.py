@@ -1,0 +1,153 @@
+"""POST /api/v1/conversions/batch/: each item validated and stored on its own, with a result per item."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from contacts.models import Contact
+from contacts.tests.factories import ContactFactory
+from conversions.models import Conversion
+from conversions.services import conversion_create
+from conversions.tests.factories import CampaignFactory
+
+URL = "/api/v1/conversions/batch/"
+
+
+def batch(api, items):
+    return api.post(URL, {"conversions": items}, format="json")
+
+
+def test_mixed_results(api, organization, other_organization):
+    existing, _ = conversion_create(organization=organization, order_id="OLD", revenue=Decimal("10.00"))
+    campaign = CampaignFactory(organization=organization)
+    items = [
+        {"order_id": "N-1", "email": "Jane@Example.com", "revenue": 149.99, "campaign_id": str(campaign.pk)},
+        {"order_id": "N-2", "revenue": "1.001"},  # 3 decimals
+        {"order_id": "OLD", "revenue": "10.00"},  # identical replay
+        {"order_id": "OLD", "revenue": "99.00"},  # conflict
+        {"order_id": "N-1", "email": "jane@example.com", "revenue": "149.99", "campaign_id": str(campaign.pk)},
+        {"order_id": "N-1", "revenue": "1.00"},  # same order id inside the batch, different payload
+        {"colour": "red"},
+        "not an object",
+        {"contact_id": str(ContactFactory(organization=other_organization).pk)},
+        {"email": "ghost@example.com", "converted_at": (timezone.now() + timedelta(minutes=6)).isoformat()},
+        {"email": "jane@example.com"},  # the contact created by item 0, no order id
+    ]
+    response = batch(api, items)
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    results = body["data"]
+    assert [result["index"] for result in results] == list(range(len(items)))
+    assert [result["status"] for result in results] == [
+        "created", "error", "duplicate", "error", "duplicate", "error", "error", "error", "error", "error", "created",
+    ]  # fmt: skip
+    assert body["summary"] == {"created": 2, "duplicates": 2, "errors": 7}
+
+    created = Conversion.objects.get(order_id="N-1")
+    assert results[0]["id"] == results[4]["id"] == str(created.pk)
+    assert created.revenue == Decimal("149.99")
+    assert created.attributions.get().campaign_id == campaign.pk
+    assert results[0]["error"] is None
+    assert results[2]["id"] == str(existing.pk)
+
+    assert results[1]["id"] is None
+    assert results[1]["error"]["type"] == "validation_error"
+    assert "revenue" in results[1]["error"]["fields"]
+    assert results[3]["error"]["type"] == "conflict"
+    assert results[3]["error"]["existing_id"] == str(existing.pk)
+    assert results[5]["error"]["existing_id"] == str(created.pk)
+    assert results[6]["error"]["fields"] == {"colour": ["Unknown field."]}
+    assert results[7]["error"]["type"] == "validation_error"
+    assert "contact_id" in results[8]["error"]["fields"]
+    assert "converted_at" in results[9]["error"]["fields"]
+
+    # Bad items stored nothing (not even the contact of item 9); good ones are all there.
+    assert not Contact.objects.filter(email="ghost@example.com").exists()
+    assert Conversion.objects.count() == 3
+    assert Conversion.objects.get(pk=results[10]["id"]).contact.email == "jane@example.com"
+    assert Contact.objects.filter(email="jane@example.com").count() == 1
+    existing.refresh_from_db()
+    assert existing.revenue == Decimal("10.00")
+
+
+def test_existing_contacts_are_found_by_email_and_id(api, organization):
+    jane = ContactFactory(organization=organization, email="jane@example.com")
+    response = batch(api, [{"email": "JANE@example.com"}, {"contact_id": str(jane.pk)}, {"email": "new@example.com"}])
+    assert response.json()["summary"] == {"created": 3, "duplicates": 0, "errors": 0}
+    conversions = [Conversion.objects.get(pk=result["id"]) for result in response.json()["data"]]
+    assert conversions[0].contact_id == conversions[1].contact_id == jane.pk
+    assert conversions[2].contact.email == "new@example.com"
+
+
+def test_email_and_contact_id_disagreeing_is_an_item_error(api, organization):
+    jane = ContactFactory(organization=organization, email="jane@example.com")
+    ContactFactory(organization=organization, email="john@example.com")
+    response = batch(api, [{"email": "john@example.com", "contact_id": str(jane.pk)}])
+    assert response.json()["data"][0]["status"] == "error"
+    assert "email" in response.json()["data"][0]["error"]["fields"]
+    assert Conversion.objects.count() == 0
+
+
+def test_a_whole_batch_replayed_is_all_duplicates(api, organization):
+    items = [{"order_id": f"R-{index}", "revenue": "2.50", "email": f"p{index}@example.com"} for index in range(20)]
+    assert batch(api, items).json()["summary"] == {"created": 20, "duplicates": 0, "errors": 0}
+    assert batch(api, items).json()["summary"] == {"created": 0, "duplicates": 20, "errors": 0}
+    assert Conversion.objects.count() == 20
+
+
+def test_the_item_limit_just_inside_and_just_outside(api, organization):
+    response = batch(api, [{"revenue": "1.00"} for _ in range(1000)])
+    assert response.status_code == 200
+    assert response.json()["summary"] == {"created": 1000, "duplicates": 0, "errors": 0}
+    response = batch(api, [{"revenue": "1.00"} for _ in range(1001)])
+    assert response.status_code == 400
+    assert "conversions" in response.json()["error"]["fields"]
+    assert Conversion.objects.count() == 1000
+
+
+def test_an_empty_batch_stores_nothing(api, organization):
+    response = batch(api, [])
+    assert response.status_code == 200
+    assert response.json() == {"data": [], "summary": {"created": 0, "duplicates": 0, "errors": 0}}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"conversions": {"revenue": 1}}, "conversions"),
+        ({"conversions": "all of them"}, "conversions"),
+        ({"conversions": None}, "conversions"),
+        ({}, "conversions"),
+        ({"conversions": [], "dry_run": True}, "dry_run"),
+        ({"conversions": [], "organization": "x"}, "organization"),
+        ([{"revenue": 1}], "non_field_errors"),
+    ],
+)
+def test_malformed_batch_bodies_are_400(api, organization, body, field):
+    response = api.post(URL, body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+    assert Conversion.objects.count() == 0
+
+
+def test_batch_needs_a_read_write_key(read_only_api, client, organization):
+    response = read_only_api.post(URL, {"conversions": [{"revenue": 1}]}, format="json")
+    assert response.status_code == 403
+    assert response.json()["error"]["type"] == "permission_error"
+    assert client.post(URL, {"conversions": []}, content_type="application/json").status_code == 401
+    assert Conversion.objects.count() == 0
+
+
+def test_batch_only_answers_post(api, organization):
+    response = api.get(URL)
+    assert response.status_code == 405
+    assert response.json()["error"]["message"]
+
+
+def test_batch_items_belong_to_the_key_organization(other_api, organization, other_organization):
+    foreign_campaign = CampaignFactory(organization=organization)
+    response = batch(other_api, [{"order_id": "X"}, {"campaign_id": str(foreign_campaign.pk)}])
+    assert [result["status"] for result in response.json()["data"]] == ["created", "error"]
+    assert Conversion.objects.get().organization == other_organization

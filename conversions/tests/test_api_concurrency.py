@@ -1,0 +1,71 @@
+"""Simultaneous identical POSTs make exactly one row, on SQLite and on PostgreSQL (real transactions, threads)."""
+
+import threading
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.services import api_key_create, organization_create
+from contacts.models import Contact
+from conversions.models import Conversion
+
+THREADS = 8
+
+
+def _post_all_at_once(secret: str, url: str, body: dict) -> list:
+    barrier = threading.Barrier(THREADS)
+    answers: list = [None] * THREADS
+
+    def worker(index: int) -> None:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        try:
+            barrier.wait(timeout=10)
+            response = client.post(url, body, format="json")
+            answers[index] = (response.status_code, response.json(), response.headers.get("Idempotent-Replayed"))
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            answers[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return answers
+
+
+@pytest.fixture
+def secret(transactional_db):
+    organization = organization_create(slug="race", name="Race", reference_currency="EUR", timezone_name="UTC")
+    return api_key_create(organization=organization, name="racer")[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_identical_posts_make_one_conversion(secret):
+    body = {"order_id": "RACE-1", "email": "Racer@Example.com", "revenue": 149.99, "currency": "EUR"}
+    answers = _post_all_at_once(secret, "/api/v1/conversions/", body)
+
+    assert all(isinstance(answer, tuple) for answer in answers), answers
+    statuses = sorted(status for status, _, _ in answers)
+    assert statuses == [200] * (THREADS - 1) + [201], answers
+    assert {data["data"]["id"] for _, data, _ in answers} == {str(Conversion.objects.get().pk)}
+    assert [replayed for status, _, replayed in answers if status == 200] == ["true"] * (THREADS - 1)
+    assert Conversion.objects.count() == 1
+    assert Contact.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_identical_batches_make_one_row_per_order(secret):
+    items = [{"order_id": f"B-{index}", "revenue": "1.00", "email": f"p{index}@example.com"} for index in range(5)]
+    answers = _post_all_at_once(secret, "/api/v1/conversions/batch/", {"conversions": items})
+
+    assert all(isinstance(answer, tuple) and answer[0] == 200 for answer in answers), answers
+    summaries = [data["summary"] for _, data, _ in answers]
+    assert sum(summary["created"] for summary in summaries) == 5
+    assert sum(summary["duplicates"] for summary in summaries) == 5 * (THREADS - 1)
+    assert sum(summary["errors"] for summary in summaries) == 0
+    assert Conversion.objects.count() == 5
+    assert Contact.objects.count() == 5
