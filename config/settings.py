@@ -113,6 +113,8 @@ LOGIN_URL = "admin:login"
 
 # --- REST API -----------------------------------------------------------------------------------------------------
 API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="6000/minute")
+# A full batch (1000 conversions, every field at its limit) is about 32 MB of JSON; Django's default is 2.5 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=40 * 1024 * 1024)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.HasOrganizationApiKey"],

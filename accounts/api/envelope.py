@@ -5,7 +5,9 @@ Errors: ``{"error": {"type", "message", "fields"}}``. Lists: ``{"data": [...], "
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -28,6 +30,7 @@ ERROR_TYPES = {
     405: "validation_error",
     406: "validation_error",
     409: "conflict",
+    413: "validation_error",
     415: "validation_error",
     429: "rate_limited",
 }
@@ -78,6 +81,11 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound("Not found.")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        return Response(
+            error_body(413, f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
 
     if isinstance(exc, ConflictError):
         set_rollback()

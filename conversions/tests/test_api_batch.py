@@ -151,3 +151,19 @@ def test_batch_items_belong_to_the_key_organization(other_api, organization, oth
     response = batch(other_api, [{"order_id": "X"}, {"campaign_id": str(foreign_campaign.pk)}])
     assert [result["status"] for result in response.json()["data"]] == ["created", "error"]
     assert Conversion.objects.get().organization == other_organization
+
+
+def test_a_full_sized_batch_fits_in_one_request(api, organization):
+    # 1000 conversions with long notes and metadata: ~3 MB, above Django's default 2.5 MB body limit.
+    item = {"notes": "n" * 2000, "metadata": {f"key{index}": "v" * 40 for index in range(20)}}
+    response = batch(api, [item] * 1000)
+    assert response.status_code == 200
+    assert response.json()["summary"]["created"] == 1000
+
+
+def test_a_body_over_the_size_limit_is_413(api, organization, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    response = batch(api, [{"notes": "n" * 2000} for _ in range(10)])
+    assert response.status_code == 413
+    assert response.json()["error"]["type"] == "validation_error"
+    assert Conversion.objects.count() == 0
