@@ -103,7 +103,11 @@ class EnvelopeAutoSchema(AutoSchema):
                 )
             elif parameter["name"] == "search":
                 searched = ", ".join(name.replace("__", ".") for name in getattr(self.view, "search_fields", ()))
-                parameter["description"] = f"Free text (at most {SEARCH_MAX_LENGTH} characters) over: {searched}."
+                parameter["description"] = (
+                    f"Free text (at most {SEARCH_MAX_LENGTH} characters) over: {searched}."
+                    if searched
+                    else "Accepted like on every list, but this resource has no text to search: it filters nothing."
+                )
                 parameter["schema"]["maxLength"] = SEARCH_MAX_LENGTH
         return parameters
 

@@ -214,7 +214,10 @@ def test_delivery_filters_search_and_facets(api, organization, other_organizatio
     assert ids(api.get(url, {"campaign_id": str(campaign.pk)})) == {str(send.pk)}
     assert ids(api.get(url, {"language": "cs"})) == {str(welcome.pk)}
     assert ids(api.get(url, {"search": "welcome"})) == {str(welcome.pk)}
-    assert api.get(url, {"facets": "kind"}).json()["facets"] == {"kind": {"campaign": 1, "smartflow": 1}}
+    assert api.get(url, {"facets": "kind,campaign_id"}).json()["facets"] == {
+        "kind": {"campaign": 1, "smartflow": 1},
+        "campaign_id": {str(campaign.pk): 1, "": 1},
+    }
     assert_400(api.get(url, {"campaign_id": str(CampaignFactory(organization=other_organization).pk)}), "campaign_id")
     assert_400(api.get(url, {"kind": "flow"}), "kind")
 
