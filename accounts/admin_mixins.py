@@ -82,7 +82,9 @@ def single_organization(request) -> Organization | None:
     ids = user_organization_ids(request)
     if len(ids) != 1:
         return None
-    return Organization.objects.get(pk=next(iter(ids)))
+    if getattr(request, "_admin_single_organization", None) is None:
+        request._admin_single_organization = Organization.objects.get(pk=next(iter(ids)))
+    return request._admin_single_organization
 
 
 def copy_state(source: models.Model, target: models.Model) -> None:
@@ -394,14 +396,18 @@ class TenantHistoryAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
         return scope_queryset(queryset, request)
 
     def history_view(self, request, object_id, extra_context=None):
+        # simple-history falls back to the history table for a row it cannot find (a deleted one): that fallback
+        # must not show another organization's deleted rows.
         history_model = get_history_model_for_model(self.model)
-        pk_name = self.model._meta.pk.attname
+        lookup = {self.model._meta.pk.attname: unquote(object_id)}
         try:
-            visible = scope_queryset(history_model.objects.filter(**{pk_name: unquote(object_id)}), request)
-            if not visible.exists():
-                raise Http404
+            visible = self.get_queryset(request).filter(**lookup).exists() or (
+                scope_queryset(history_model.objects.filter(**lookup), request).exists()
+            )
         except ValidationError as error:  # not a UUID
             raise Http404 from error
+        if not visible:
+            raise Http404
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):

@@ -240,3 +240,23 @@ def test_a_staff_user_without_membership_sees_no_tenant_data(db, rows_a):
     client.force_login(loner)
     assert "Conversions" not in client.get(reverse("admin:index")).content.decode()
     assert client.get(_changelist(type(rows_a["conversion"]))).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", TENANT_ROWS)
+def test_changelist_queries_do_not_grow_with_rows(admin_a, organization, staff_a, name, django_assert_max_num_queries):
+    rows = [_tenant_rows(organization, f"row{index}") for index in range(8)]
+    with django_assert_max_num_queries(20):
+        response = admin_a.get(_changelist(type(rows[0][name])))
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model_path", ["contacts/contact", "conversions/conversion"])
+@pytest.mark.parametrize("page", ["import", "export"])
+def test_import_and_export_pages_show(admin_a, admin_root, organization, model_path, page):
+    for client in (admin_a, admin_root):
+        response = client.get(f"/admin/{model_path}/{page}/")
+        assert response.status_code == 200
+        assert 'type="submit"' in response.content.decode()
+    assert 'name="organization"' in admin_root.get(f"/admin/{model_path}/import/").content.decode()

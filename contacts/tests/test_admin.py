@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.tests.admin_fixtures import *  # noqa: F403 - pytest fixtures
 from contacts.models import Contact
-from contacts.services import contact_create, contact_update
+from contacts.services import contact_create, contact_delete, contact_update
 from conversions.models import Conversion
 from conversions.services import conversion_create
 
@@ -161,3 +161,17 @@ def test_export_selected_action(admin_a, organization):
     response = admin_a.post(CHANGELIST, {"action": "export_selected_csv", "_selected_action": [str(chosen.pk)]})
     content = response.content.decode()
     assert "chosen@example.com" in content and "skipped@example.com" not in content
+
+
+@pytest.mark.django_db
+def test_history_page_of_a_row_without_history_and_of_a_deleted_row(admin_a, admin_b, organization):
+    bulk_loaded = Contact.objects.create(organization=organization, email="bulk@example.com")  # no history row
+    bulk_loaded.history.all().delete()
+    url = reverse("admin:contacts_contact_history", args=[bulk_loaded.pk])
+    assert admin_a.get(url).status_code == 200
+    assert admin_b.get(url).status_code == 404
+    gone = contact_create(organization=organization, email="gone@example.com")
+    gone_url = reverse("admin:contacts_contact_history", args=[gone.pk])
+    contact_delete(contact=gone)
+    assert admin_a.get(gone_url).status_code == 200 and "Deleted" in admin_a.get(gone_url).content.decode()
+    assert admin_b.get(gone_url).status_code == 404
