@@ -61,6 +61,7 @@ LIST_SORT_FIELDS = {
     "orderId": "order_id",
 }
 LIST_DEFAULT_SORT = (("datetime", True),)
+NULLABLE_SORT_FIELDS = frozenset({"conversionsReferenceAmount", "orderId"})
 
 
 class ReadMode:
@@ -152,9 +153,14 @@ def _dirty_days(organization: Organization, span: DaySpan) -> frozenset[date]:
 
 
 def _grouped(
-    query: ReportQuery, group_by: dict[str, Grouping], *, mode: str, credit: bool = False
+    query: ReportQuery,
+    group_by: dict[str, Grouping],
+    *,
+    mode: str,
+    credit: bool = False,
+    with_contacts: bool = True,
 ) -> dict[tuple, Sums]:
-    """Sums and distinct contacts per group: rollups for clean days + raw rows for dirty days, then contacts raw.
+    """Sums per group (rollups for clean days + raw rows for dirty days), then distinct contacts per group (raw).
 
     ``credit=True`` reads credit rows (amount × weight) even without a campaign/delivery filter, to group by them.
     """
@@ -184,7 +190,8 @@ def _grouped(
         if dirty:
             raw_days = DaySpan(span.first, span.last, only=dirty)
             fold(aggregate(raw_source, days=raw_days, measures=measures, **common), contacts=False)
-    fold(aggregate(raw_source, days=span, measures=(CONTACTS_MEASURE,), **common), contacts=True)
+    if with_contacts:
+        fold(aggregate(raw_source, days=span, measures=(CONTACTS_MEASURE,), **common), contacts=True)
     return result
 
 
@@ -234,7 +241,7 @@ def conversions_totals(query: ReportQuery, *, mode: str = ReadMode.AUTO) -> Tota
     ``average_unique`` = amount with tax / distinct contacts. The breakdown has one row per original currency,
     by number descending (then currency code), with its own amounts and average in that currency.
     """
-    per_currency = _grouped(query, {"currency": by_column("currency")}, mode=mode)
+    per_currency = _grouped(query, {"currency": by_column("currency")}, mode=mode, with_contacts=False)
     overall = Sums()
     breakdown = []
     for (currency,), sums in per_currency.items():
@@ -362,10 +369,13 @@ def _credit_rows(filters: Filters) -> QuerySet:
 
 
 def _order_by(sort: Sequence[tuple[str, bool]]) -> list:
+    """ORDER BY terms; nullable columns put NULLs last both ways (databases disagree on the default), and the
+    NOT NULL time keeps a plain order so PostgreSQL can walk ``conversion_org_time`` instead of sorting."""
     terms = []
     for name, descending in sort:
         expression = F(LIST_SORT_FIELDS[name])
-        terms.append(expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True))
+        nulls_last = True if name in NULLABLE_SORT_FIELDS else None
+        terms.append(expression.desc(nulls_last=nulls_last) if descending else expression.asc(nulls_last=nulls_last))
     return [*terms, F("converted_at").desc(), F("pk").asc()]
 
 
