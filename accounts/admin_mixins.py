@@ -164,6 +164,45 @@ class TenantRelatedFilter(admin.SimpleListFilter):
         return queryset.filter(**{self.parameter_name: value})
 
 
+class RecentValuesFilter(admin.SimpleListFilter):
+    """A filter on a plain column whose choices are the values of the latest ``sample_rows`` rows.
+
+    Django's default (``SELECT DISTINCT column``) reads the whole table on every list page; a sample read
+    through the time index keeps the sidebar cheap on huge tables. Any value still filters when given in the
+    URL, so an old, rare value is only missing from the suggestions.
+    """
+
+    parameter_name: str
+    recent_ordering: str = "-created_at"
+    sample_rows = 10_000
+
+    def lookups(self, request, model_admin):
+        rows = scope_queryset(model_admin.model._default_manager.all(), request)
+        recent = rows.order_by(self.recent_ordering).values("pk")[: self.sample_rows]
+        values = (
+            model_admin.model._default_manager.filter(pk__in=recent)
+            .order_by(self.parameter_name)
+            .values_list(self.parameter_name, flat=True)
+            .distinct()
+        )
+        return [(value, value) for value in values if value]
+
+    def has_output(self):
+        return bool(self.lookup_choices) or self.value() is not None
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(**{self.parameter_name: value}) if value else queryset
+
+
+def recent_values_filter(column: str, *, ordering: str = "-created_at") -> type[RecentValuesFilter]:
+    return type(
+        f"Recent{column.title()}Filter",
+        (RecentValuesFilter,),
+        {"title": column, "parameter_name": column, "recent_ordering": ordering},
+    )
+
+
 class OrganizationFilter(admin.SimpleListFilter):
     """Shown only to users who see more than one organization."""
 

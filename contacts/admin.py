@@ -2,7 +2,13 @@
 
 from django.contrib import admin
 
-from accounts.admin_mixins import CappedCountPaginator, OrganizationFilter, TenantHistoryAdmin, register_history_log
+from accounts.admin_mixins import (
+    CappedCountPaginator,
+    OrganizationFilter,
+    TenantHistoryAdmin,
+    recent_values_filter,
+    register_history_log,
+)
 from accounts.resources import TenantImportExportMixin
 
 from .models import Contact
@@ -14,7 +20,7 @@ from .services import contact_create, contact_delete, contact_update
 class ContactAdmin(TenantImportExportMixin, TenantHistoryAdmin):
     resource_classes = [ContactResource]
     list_display = ("email", "client_contact_id", "first_name", "surname", "country", "language", "created_at")
-    list_filter = ("country", "language", OrganizationFilter, "created_at")
+    list_filter = (recent_values_filter("country"), recent_values_filter("language"), OrganizationFilter, "created_at")
     search_fields = ("email", "client_contact_id", "first_name", "surname")
     fields = ("organization", "email", "client_contact_id", "first_name", "surname", "country", "language")
     readonly_fields = ("id", "created_at", "updated_at")

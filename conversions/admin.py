@@ -19,6 +19,7 @@ from accounts.admin_mixins import (
     ServiceAdminMixin,
     TenantHistoryAdmin,
     TenantRelatedFilter,
+    recent_values_filter,
     register_history_log,
 )
 from accounts.exceptions import ConflictError
@@ -192,8 +193,9 @@ class ConversionAdmin(TenantImportExportMixin, TenantHistoryAdmin):
     )  # fmt: skip
     list_display_links = ("converted_local",)
     list_filter = (
-        "type", "status", "currency", "country", CreditedCampaignFilter, CreditedDeliveryFilter, OrganizationFilter,
-        "converted_at",
+        "type", "status", recent_values_filter("currency", ordering="-converted_at"),
+        recent_values_filter("country", ordering="-converted_at"), CreditedCampaignFilter, CreditedDeliveryFilter,
+        OrganizationFilter, "converted_at",
     )  # fmt: skip
     search_fields = ("order_id", "contact__email", "coupon_code")
     search_help_text = "Order id, contact e-mail or coupon code."

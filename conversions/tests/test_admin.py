@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.admin_mixins import CappedCountPaginator
+from accounts.admin_mixins import CappedCountPaginator, RecentValuesFilter
 from accounts.services import membership_add
 from accounts.tests.admin_fixtures import *  # noqa: F403 - pytest fixtures
 from accounts.tests.admin_fixtures import management_form
@@ -705,3 +705,18 @@ def test_exchange_rates_are_written_by_superusers_through_the_service(
     response = admin_root.post(_change_url(rate), {"date": "2024-03-01", "currency": "USD", "rate": "-1"})
     assert response.status_code == 200
     assert ExchangeRate.objects.get().rate == Decimal("1.1")
+
+
+@pytest.mark.django_db
+def test_currency_filter_suggests_recent_own_values_and_filters_by_any(
+    admin_a, organization, conversion_b, monkeypatch
+):
+    _conversion(organization, order_id="OLD-CZK", currency="CZK", converted_at=timezone.now() - timedelta(days=9))
+    _conversion(organization, order_id="NEW-EUR", currency="EUR", converted_at=timezone.now() - timedelta(days=1))
+    page = admin_a.get(CHANGELIST).content.decode()
+    assert "?currency=CZK" in page and "?currency=EUR" in page and "?currency=USD" not in page  # B's is USD
+    monkeypatch.setattr(RecentValuesFilter, "sample_rows", 1)
+    page = admin_a.get(CHANGELIST).content.decode()
+    assert "?currency=CZK" not in page and "?currency=EUR" in page
+    filtered = admin_a.get(CHANGELIST, {"currency": "CZK"}).content.decode()
+    assert "OLD-CZK" in filtered and "NEW-EUR" not in filtered
