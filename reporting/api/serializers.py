@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.api.envelope import LIMIT_DEFAULT, LIMIT_MAX
@@ -321,3 +321,19 @@ class PagingSerializer(serializers.Serializer):
 class ConversionListSerializer(serializers.Serializer):
     conversions = ConversionRowSerializer(many=True)
     paging = PagingSerializer()
+
+
+# Components of the OpenAPI schema are named Reporting<Name>, apart from those of the canonical API.
+for _serializer in (
+    CurrencyBreakdownSerializer,
+    ConversionTotalsSerializer,
+    TotalsSerializer,
+    HistoryRowSerializer,
+    HistorySerializer,
+    TimeframeRowSerializer,
+    TimeframeSerializer,
+    ConversionRowSerializer,
+    PagingSerializer,
+    ConversionListSerializer,
+):
+    extend_schema_serializer(component_name="Reporting" + _serializer.__name__.removesuffix("Serializer"))(_serializer)

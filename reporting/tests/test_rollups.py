@@ -182,3 +182,14 @@ def test_marks_are_written_with_the_data(organization):
     assert list(RollupMark.objects.values_list("day", flat=True)) == [date(2024, 5, 1)]
     conversion_update(conversion=conversion, converted_at=local(date(2024, 5, 3), 12))
     assert sorted(set(RollupMark.objects.values_list("day", flat=True))) == [date(2024, 5, 1), date(2024, 5, 3)]
+
+
+@pytest.mark.django_db
+def test_repair_leaves_dirty_days_to_the_drain(organization, dataset, caplog):
+    services.rollup_drain()
+    ConversionFactory(organization=organization, revenue="3.00", converted_at=local(DAY, 7))
+    with caplog.at_level(logging.WARNING, logger="reporting.services"):
+        assert _recount_differences(organization) == []
+    assert "Rollup repair" not in caplog.text
+    assert RollupMark.objects.filter(day=DAY).exists()
+    assert _totals(organization) == _totals(organization, mode=ReadMode.RAW)
