@@ -17,9 +17,22 @@ def history_user(instance=None, request=None, **kwargs):
 def record_api_key(sender, history_instance=None, **kwargs):
     """Signal receiver (pre_create_historical_record): stamp the API key onto the history row."""
     request = getattr(HistoricalRecords.context, "request", None)
+    if hasattr(history_instance, "history_api_key"):
+        history_instance.history_api_key = api_key_label(request)
+
+
+def api_key_label(request) -> str:
     api_key = getattr(request, "api_key", None)
-    if api_key is not None and hasattr(history_instance, "history_api_key"):
-        history_instance.history_api_key = f"{api_key.name} ({api_key.prefix})"
+    return f"{api_key.name} ({api_key.prefix})" if api_key is not None else ""
+
+
+def history_context() -> dict:
+    """Keyword arguments for ``bulk_history_create``: the same actor a single save would record."""
+    request = getattr(HistoricalRecords.context, "request", None)
+    return {
+        "default_user": history_user(request=request),
+        "custom_historical_attrs": {"history_api_key": api_key_label(request)},
+    }
 
 
 def audited(**kwargs) -> HistoricalRecords:

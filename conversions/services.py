@@ -7,6 +7,7 @@ amounts and report invalidation cannot differ between them.
 
 import zoneinfo
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.exceptions import ConflictError
+from accounts.history import history_context
 from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, ATTRIBUTION_WINDOW_MIN_DAYS, Organization
 from accounts.validators import validate_timezone
 from contacts.models import Contact
@@ -326,8 +328,38 @@ def _replay_or_conflict(existing: Conversion, values: dict) -> tuple[Conversion,
     )
 
 
-def _apply(conversion: Conversion, values: dict) -> None:
+class _Lookups:
+    """Per-call caches so a batch resolves each e-mail and each exchange rate once, not once per item.
+
+    With ``defer_new_contacts`` an unknown e-mail gets an unsaved contact, saved later only if its item is
+    stored, so an invalid item leaves no contact behind.
+    """
+
+    def __init__(self, contacts_by_email: dict | None = None, defer_new_contacts: bool = False):
+        self.contacts_by_email = contacts_by_email or {}
+        self.defer_new_contacts = defer_new_contacts
+        self.rates: dict = {}
+
+    def contact(self, organization: Organization, email: str) -> Contact:
+        if email not in self.contacts_by_email:
+            if self.defer_new_contacts:
+                contact = Contact(organization=organization, email=email)
+                contact.full_clean(exclude=["organization"], validate_unique=False, validate_constraints=False)
+            else:
+                contact = contact_get_or_create_by_email(organization=organization, email=email)
+            self.contacts_by_email[email] = contact
+        return self.contacts_by_email[email]
+
+    def rate(self, currency: str, reference_currency: str, on_date: date):
+        key = (currency, reference_currency, on_date)
+        if key not in self.rates:
+            self.rates[key] = rates.conversion_rate(*key)
+        return self.rates[key]
+
+
+def _apply(conversion: Conversion, values: dict, lookups: _Lookups | None = None) -> None:
     """Set fields on a conversion, resolve its contact, and derive everything that follows from them."""
+    lookups = lookups or _Lookups()
     organization = conversion.organization
     email = values.pop("email", None)
     contact_given = "contact" in values
@@ -337,13 +369,13 @@ def _apply(conversion: Conversion, values: dict) -> None:
         if contact_given and conversion.contact is not None and conversion.contact.email != email:
             raise ValidationError({"email": ["Does not match the e-mail of contact_id."]})
         if not contact_given or conversion.contact is None:
-            conversion.contact = contact_get_or_create_by_email(organization=organization, email=email)
+            conversion.contact = lookups.contact(organization, email)
     _check_same_organization(
         organization, contact_id=conversion.contact, campaign_id=conversion.campaign, delivery_id=conversion.delivery
     )
-    if conversion.delivery is not None and conversion.campaign is not None:
-        if conversion.delivery.campaign_id not in (None, conversion.campaign_id):
-            raise ValidationError({"delivery_id": ["This delivery belongs to another campaign."]})
+    delivery, campaign = conversion.delivery, conversion.campaign
+    if delivery is not None and campaign is not None and delivery.campaign_id not in (None, campaign.pk):
+        raise ValidationError({"delivery_id": ["This delivery belongs to another campaign."]})
     if not conversion.currency:
         conversion.currency = organization.reference_currency
     if not conversion.country and conversion.contact is not None:
@@ -352,11 +384,12 @@ def _apply(conversion: Conversion, values: dict) -> None:
         conversion.converted_at = timezone.now()
     conversion.converted_date = timezone.localtime(conversion.converted_at, organization.zone).date()
     conversion.reference_currency = organization.reference_currency
-    _apply_reference_amounts(conversion)
+    _apply_reference_amounts(conversion, lookups)
 
 
-def _apply_reference_amounts(conversion: Conversion) -> None:
-    rate = rates.conversion_rate(conversion.currency, conversion.reference_currency, conversion.converted_date)
+def _apply_reference_amounts(conversion: Conversion, lookups: _Lookups | None = None) -> None:
+    lookups = lookups or _Lookups()
+    rate = lookups.rate(conversion.currency, conversion.reference_currency, conversion.converted_date)
     conversion.reference_rate = None if rate is None else rate.quantize(rates.RATE_QUANTUM)
     conversion.reference_revenue = rates.convert(conversion.revenue, rate)
     conversion.reference_revenue_without_tax = rates.convert(conversion.revenue_without_tax, rate)
@@ -380,13 +413,23 @@ def _validate(conversion: Conversion) -> None:
     )
 
 
-def _find_by_order_id(organization: Organization, order_id: str) -> Conversion | None:
-    return (
-        Conversion.objects.for_organization(organization)
-        .select_related("contact")
-        .filter(order_id=order_id)
-        .first()
+def _build_new(organization: Organization, values: dict, lookups: _Lookups | None = None) -> Conversion:
+    """A new, validated, unsaved conversion with the organization's defaults and every derived field."""
+    conversion = Conversion(
+        organization=organization,
+        attribution_model=organization.default_attribution_model,
+        attribution_window=organization.default_attribution_window,
     )
+    values = dict(values)
+    if values.get("revenue_without_tax") is None:
+        values["revenue_without_tax"] = values.get("revenue") or Decimal("0.00")
+    _apply(conversion, values, lookups)
+    _validate(conversion)
+    return conversion
+
+
+def _find_by_order_id(organization: Organization, order_id: str) -> Conversion | None:
+    return Conversion.objects.for_organization(organization).select_related("contact").filter(order_id=order_id).first()
 
 
 @transaction.atomic
@@ -403,17 +446,7 @@ def conversion_create(*, organization: Organization, **fields) -> tuple[Conversi
         existing = _find_by_order_id(organization, order_id)
         if existing is not None:
             return _replay_or_conflict(existing, values)
-    conversion = Conversion(
-        organization=organization,
-        attribution_model=organization.default_attribution_model,
-        attribution_window=organization.default_attribution_window,
-    )
-    revenue_without_tax_given = values.get("revenue_without_tax") is not None
-    _apply(conversion, {**values})
-    if not revenue_without_tax_given:
-        conversion.revenue_without_tax = conversion.revenue
-        _apply_reference_amounts(conversion)
-    _validate(conversion)
+    conversion = _build_new(organization, values)
     try:
         with transaction.atomic():
             conversion.save()
@@ -443,9 +476,9 @@ def conversion_update(*, conversion: Conversion, **fields) -> Conversion:
                 f"A conversion with order_id '{values['order_id']}' already exists.", existing_id=existing.pk
             )
     old_date = conversion.converted_date
-    if "revenue" in values and "revenue_without_tax" not in values:
-        if conversion.revenue_without_tax == conversion.revenue:
-            values["revenue_without_tax"] = values["revenue"]
+    revenue_without_tax_was_default = conversion.revenue_without_tax == conversion.revenue
+    if "revenue" in values and "revenue_without_tax" not in values and revenue_without_tax_was_default:
+        values["revenue_without_tax"] = values["revenue"]
     if values.get("revenue_without_tax", "") is None:
         values["revenue_without_tax"] = values.get("revenue", conversion.revenue)
     _apply(conversion, values)
@@ -473,6 +506,152 @@ def conversion_delete(*, conversion: Conversion) -> None:
     _conversions_touched(organization, [day])
 
 
+BATCH_MAX_ITEMS = 1000
+
+
+@dataclass
+class BatchOutcome:
+    """What happened to one batch item: ``created``, ``duplicate`` (an identical replay) or ``error``."""
+
+    status: str
+    conversion: Conversion | None = None
+    error: Exception | None = None
+
+
+def _existing_contacts_by_email(organization: Organization, emails: set[str]) -> dict:
+    if not emails:
+        return {}
+    return {
+        contact.email: contact for contact in Contact.objects.for_organization(organization).filter(email__in=emails)
+    }
+
+
+def _save_new_contacts(organization: Organization, conversions: list[Conversion]) -> None:
+    """Insert the still-unsaved contacts of stored conversions in one statement (race-safe) and link them."""
+    new = {c.contact.email: c.contact for c in conversions if c.contact is not None and c.contact._state.adding}
+    if not new:
+        return
+    Contact.objects.bulk_create(list(new.values()), ignore_conflicts=True)
+    saved = _existing_contacts_by_email(organization, set(new))
+    Contact.history.bulk_history_create(
+        [saved[email] for email in new if saved[email].pk == new[email].pk], **history_context()
+    )
+    for conversion in conversions:
+        if conversion.contact is not None and conversion.contact.email in new:
+            conversion.contact = saved[conversion.contact.email]
+
+
+def _attribute_many(conversions: list[Conversion]) -> None:
+    """Credit for freshly inserted conversions: one touchpoint query for all of them, one INSERT of the rows."""
+    touched = [c for c in conversions if c.contact_id and c.campaign_id is None and c.delivery_id is None]
+    touches = (
+        _touch_candidates(
+            {c.contact_id for c in touched},
+            min(_window_start(c) for c in touched),
+            max(c.converted_at for c in touched),
+        )
+        if touched
+        else {}
+    )
+    rows = []
+    for conversion in conversions:
+        window_start = _window_start(conversion)
+        candidates = [
+            candidate
+            for candidate in touches.get(conversion.contact_id, [])
+            if window_start <= candidate.occurred_at <= conversion.converted_at
+        ]
+        rows.extend(conversion_credit_rows(conversion, candidates))
+    Attribution.objects.bulk_create(rows, batch_size=1000)
+
+
+def _error_outcome(error: Exception) -> BatchOutcome:
+    return BatchOutcome("error", error=error)
+
+
+def conversions_create_batch(*, organization: Organization, items: list[dict]) -> list[BatchOutcome]:
+    """Store up to 1000 conversions, each on its own terms, with bulk SQL; one outcome per item, in order.
+
+    The same rules as ``conversion_create`` (it shares its normalisation, construction, validation, replay test
+    and attribution), applied to the whole batch at once: one query for existing order ids, one for contacts,
+    one INSERT for conversions, history and credit. A bad item becomes an ``error`` outcome and never blocks the
+    others; a repeated order id (stored, or earlier in the same batch) is a ``duplicate`` or a conflict error.
+    If the bulk INSERT loses a race with a concurrent writer, the batch falls back to one savepoint per item,
+    so the answer is still exact.
+    """
+    if len(items) > BATCH_MAX_ITEMS:
+        raise ValidationError({"conversions": [f"At most {BATCH_MAX_ITEMS} items."]})
+    outcomes: list[BatchOutcome | None] = [None] * len(items)
+    prepared: dict[int, dict] = {}
+    for index, fields in enumerate(items):
+        try:
+            prepared[index] = _normalized(organization, fields)
+        except ValidationError as error:
+            outcomes[index] = _error_outcome(error)
+
+    order_ids = {values["order_id"] for values in prepared.values() if values.get("order_id")}
+    stored_rows = Conversion.objects.for_organization(organization).select_related("contact")
+    stored = {c.order_id: c for c in stored_rows.filter(order_id__in=order_ids)} if order_ids else {}
+    first_index: dict[str, int] = {}
+    repeats: list[int] = []
+    to_build: list[int] = []
+    for index, values in prepared.items():
+        order_id = values.get("order_id")
+        if order_id in stored:
+            try:
+                outcomes[index] = BatchOutcome("duplicate", _replay_or_conflict(stored[order_id], values)[0])
+            except ConflictError as error:
+                outcomes[index] = _error_outcome(error)
+        elif order_id and order_id in first_index:
+            repeats.append(index)
+        else:
+            if order_id:
+                first_index[order_id] = index
+            to_build.append(index)
+
+    with transaction.atomic():
+        emails = {prepared[i]["email"] for i in to_build if prepared[i].get("email") and not prepared[i].get("contact")}
+        lookups = _Lookups(_existing_contacts_by_email(organization, emails), defer_new_contacts=True)
+        built: dict[int, Conversion] = {}
+        for index in to_build:
+            try:
+                built[index] = _build_new(organization, prepared[index], lookups)
+            except ValidationError as error:
+                outcomes[index] = _error_outcome(error)
+        _save_new_contacts(organization, list(built.values()))
+        try:
+            with transaction.atomic():
+                Conversion.objects.bulk_create(list(built.values()), batch_size=1000)
+        except IntegrityError:
+            # A concurrent writer took one of these order ids first: decide item by item, exactly.
+            for index in list(built):
+                try:
+                    with transaction.atomic():
+                        conversion, created = conversion_create(organization=organization, **items[index])
+                    outcomes[index] = BatchOutcome("created" if created else "duplicate", conversion)
+                except (ValidationError, ConflictError) as error:
+                    outcomes[index] = _error_outcome(error)
+                del built[index]
+        conversions = list(built.values())
+        Conversion.history.bulk_history_create(conversions, **history_context())
+        _attribute_many(conversions)
+        for index, conversion in built.items():
+            outcomes[index] = BatchOutcome("created", conversion)
+        if conversions:
+            _conversions_touched(organization, {conversion.converted_date for conversion in conversions})
+
+    for index in repeats:
+        first = outcomes[first_index[prepared[index]["order_id"]]]
+        if first.conversion is None:
+            outcomes[index] = first
+            continue
+        try:
+            outcomes[index] = BatchOutcome("duplicate", _replay_or_conflict(first.conversion, prepared[index])[0])
+        except ConflictError as error:
+            outcomes[index] = _error_outcome(error)
+    return outcomes
+
+
 def _conversions_touched(organization: Organization, days: Iterable[date]) -> None:
     """Tell the reporting rollups which local days of this organization changed."""
     from reporting.services import rollup_mark_dirty
@@ -483,29 +662,28 @@ def _conversions_touched(organization: Organization, days: Iterable[date]) -> No
 # --- Attribution ----------------------------------------------------------------------------------------------------
 
 
+def _touch_candidates(contact_ids, start: datetime, end: datetime) -> dict:
+    """Open and click touchpoints of these contacts in ``[start, end]``, as candidates grouped by contact."""
+    rows = Touchpoint.objects.filter(
+        contact_id__in=contact_ids, kind__in=CANDIDATE_TOUCHPOINT_KINDS, occurred_at__gte=start, occurred_at__lte=end
+    ).values_list("pk", "contact_id", "occurred_at", "campaign_id", "delivery_id", "delivery__campaign_id")
+    by_contact: dict = {}
+    for pk, contact_id, occurred_at, campaign_id, delivery_id, delivery_campaign_id in rows:
+        by_contact.setdefault(contact_id, []).append(
+            Candidate(occurred_at, str(pk), campaign_id or delivery_campaign_id, delivery_id)
+        )
+    return by_contact
+
+
+def _window_start(conversion: Conversion) -> datetime:
+    return conversion.converted_at - timedelta(days=conversion.attribution_window)
+
+
 def _candidates(conversion: Conversion) -> list[Candidate]:
     if conversion.contact_id is None:
         return []
-    window_start = conversion.converted_at - timedelta(days=conversion.attribution_window)
-    touches = (
-        Touchpoint.objects.filter(
-            contact_id=conversion.contact_id,
-            kind__in=CANDIDATE_TOUCHPOINT_KINDS,
-            occurred_at__gte=window_start,
-            occurred_at__lte=conversion.converted_at,
-        )
-        .select_related("delivery")
-        .only("occurred_at", "campaign_id", "delivery_id", "delivery__campaign_id")
-    )
-    return [
-        Candidate(
-            occurred_at=touch.occurred_at,
-            sort_key=str(touch.pk),
-            campaign_id=touch.campaign_id or (touch.delivery.campaign_id if touch.delivery else None),
-            delivery_id=touch.delivery_id,
-        )
-        for touch in touches
-    ]
+    touches = _touch_candidates([conversion.contact_id], _window_start(conversion), conversion.converted_at)
+    return touches.get(conversion.contact_id, [])
 
 
 def _explicit_credit(conversion: Conversion) -> list[tuple]:
@@ -515,11 +693,16 @@ def _explicit_credit(conversion: Conversion) -> list[tuple]:
     return [(campaign_id, conversion.delivery_id, Decimal(1))]
 
 
-def conversion_credit_rows(conversion: Conversion) -> list[Attribution]:
-    """The attribution rows a conversion should have now (unsaved): explicit target first, else touchpoints."""
+def conversion_credit_rows(conversion: Conversion, candidates: list[Candidate] | None = None) -> list[Attribution]:
+    """The attribution rows a conversion should have now (unsaved): explicit target first, else touchpoints.
+
+    ``candidates`` may be given by a caller that fetched the touchpoints of many conversions in one query.
+    """
     credit = _explicit_credit(conversion)
     if not credit:
-        chosen = choose_credit(conversion.attribution_model, _candidates(conversion))
+        if candidates is None:
+            candidates = _candidates(conversion)
+        chosen = choose_credit(conversion.attribution_model, candidates)
         credit = [(item.campaign_id, item.delivery_id, item.weight) for item in chosen]
     weights = [weight for _, _, weight in credit]
     money = {
@@ -650,7 +833,11 @@ def exchange_rates_import(*, rows: Iterable[tuple[date, str, Decimal]]) -> dict:
     ExchangeRate.objects.bulk_update(to_update, ["rate", "updated_at"], batch_size=1000)
     for currency, since in earliest_change.items():
         _enqueue_revaluation(currency, since)
-    return {"created": len(to_create), "updated": len(to_update), "unchanged": len(incoming) - len(to_create) - len(to_update)}
+    return {
+        "created": len(to_create),
+        "updated": len(to_update),
+        "unchanged": len(incoming) - len(to_create) - len(to_update),
+    }
 
 
 def conversions_revalue(*, currency: str, since: date) -> int:
@@ -675,7 +862,9 @@ def conversions_revalue(*, currency: str, since: date) -> int:
 
 @transaction.atomic
 def _revalue_chunk(ids: list) -> int:
-    conversions = list(Conversion.objects.filter(pk__in=ids).select_related("organization").prefetch_related("attributions"))
+    conversions = list(
+        Conversion.objects.filter(pk__in=ids).select_related("organization").prefetch_related("attributions")
+    )
     rate_cache: dict = {}
     changed_conversions, changed_attributions = [], []
     touched: dict = {}
@@ -695,7 +884,7 @@ def _revalue_chunk(ids: list) -> int:
         attributions = list(conversion.attributions.all())
         weights = [attribution.weight for attribution in attributions]
         for field in ("reference_revenue", "reference_revenue_without_tax"):
-            for attribution, amount in zip(attributions, split_money(getattr(conversion, field), weights)):
+            for attribution, amount in zip(attributions, split_money(getattr(conversion, field), weights), strict=True):
                 setattr(attribution, field, amount)
         changed_attributions.extend(attributions)
     Conversion.objects.bulk_update(

@@ -2,8 +2,6 @@
 
 import uuid
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -19,8 +17,6 @@ from accounts.api.envelope import error_body, validation_error_body
 from accounts.api.viewsets import TenantViewSet
 from accounts.exceptions import ConflictError
 from accounts.permissions import ReadOnlyForApiKeys
-from contacts.models import Contact
-from contacts.services import normalize_email
 
 from .. import services
 from ..filtersets import (
@@ -187,12 +183,24 @@ class ConversionViewSet(TenantViewSet):
         items = body.validated_data["conversions"]
         # One serializer for every item: its fields (and their scoped querysets) are built once, not 1000 times.
         item_serializer = self.get_serializer()
-        with transaction.atomic():
-            self._preload_references(item_serializer, items)
-            known_contacts = self._contacts_by_email(items)
-            results = [
-                self._batch_item(item_serializer, index, item, known_contacts) for index, item in enumerate(items)
-            ]
+        self._preload_references(item_serializer, items)
+        shape_errors: dict[int, dict] = {}
+        valid: dict[int, dict] = {}
+        for index, item in enumerate(items):
+            try:
+                valid[index] = dict(item_serializer.run_validation(item))
+            except exceptions.ValidationError as error:
+                shape_errors[index] = validation_error_body(error.detail)["error"]
+        outcomes = dict(
+            zip(
+                valid,
+                services.conversions_create_batch(organization=self.organization, items=list(valid.values())),
+                strict=True,
+            )
+        )
+        results = [
+            self._batch_result(index, shape_errors.get(index), outcomes.get(index)) for index in range(len(items))
+        ]
         summary = {
             "created": sum(result["status"] == "created" for result in results),
             "duplicates": sum(result["status"] == "duplicate" for result in results),
@@ -201,6 +209,20 @@ class ConversionViewSet(TenantViewSet):
         response = Response({"data": results, "summary": summary})
         response.enveloped = True
         return response
+
+    @staticmethod
+    def _batch_result(index: int, shape_error: dict | None, outcome) -> dict:
+        if shape_error is not None:
+            return {"index": index, "status": "error", "id": None, "error": shape_error}
+        if outcome.status != "error":
+            return {"index": index, "status": outcome.status, "id": str(outcome.conversion.pk), "error": None}
+        error = outcome.error
+        if isinstance(error, ConflictError):
+            existing_id = str(error.existing_id) if error.existing_id else None
+            body = error_body(409, error.message, existing_id=existing_id)["error"]
+        else:
+            body = validation_error_body(error)["error"]
+        return {"index": index, "status": "error", "id": None, "error": body}
 
     @staticmethod
     def _preload_references(item_serializer, items) -> None:
@@ -219,43 +241,6 @@ class ConversionViewSet(TenantViewSet):
                     continue  # not a UUID: the field itself will say so
             queryset = field.get_queryset()
             preloaded[queryset.model] = {row.pk: row for row in queryset.filter(pk__in=ids)} if ids else {}
-
-    def _contacts_by_email(self, items) -> dict:
-        """The existing contacts named by e-mail in the batch, in one query instead of one per item."""
-        emails = {
-            normalize_email(item["email"])
-            for item in items
-            if isinstance(item, dict) and isinstance(item.get("email"), str) and "contact_id" not in item
-        }
-        emails.discard(None)
-        if not emails:
-            return {}
-        contacts = Contact.objects.for_organization(self.organization).filter(email__in=emails)
-        return {contact.email: contact for contact in contacts}
-
-    def _batch_item(self, item_serializer, index: int, item, known_contacts: dict) -> dict:
-        result = {"index": index, "status": "error", "id": None, "error": None}
-        try:
-            values = dict(item_serializer.run_validation(item))
-            email = normalize_email(values.get("email"))
-            if email in known_contacts and "contact" not in values:
-                # Same as the service's look-up by e-mail, already done for the whole batch.
-                values.pop("email")
-                values["contact"] = known_contacts[email]
-            with transaction.atomic():  # this item's savepoint: its failure undoes only its own writes
-                conversion, created = services.conversion_create(organization=self.organization, **values)
-        except exceptions.ValidationError as error:
-            result["error"] = validation_error_body(error.detail)["error"]
-        except DjangoValidationError as error:
-            result["error"] = validation_error_body(error)["error"]
-        except ConflictError as error:
-            existing_id = str(error.existing_id) if error.existing_id else None
-            result["error"] = error_body(409, error.message, existing_id=existing_id)["error"]
-        else:
-            result.update(status="created" if created else "duplicate", id=str(conversion.pk))
-            if email and conversion.contact is not None:
-                known_contacts[email] = conversion.contact
-        return result
 
 
 class ExchangeRateViewSet(TenantViewSet):
