@@ -312,7 +312,8 @@ def load_conversions(args, rng, loader, organization, today, contacts, deliverie
             else:
                 currency = rng.choices(currency_names, cum_weights=currency_weights)[0]
             share, country, per_euro, decimals = CURRENCIES[currency]
-            day = today - timedelta(days=rng.randrange(HISTORY_DAYS))
+            # Oldest first, as real data arrives: rows of the same days sit together in the table.
+            day = today - timedelta(days=HISTORY_DAYS - 1 - index * HISTORY_DAYS // args.conversions)
             local_time = clock(rng.choices(hours, cum_weights=hour_weights)[0], rng.randrange(60), rng.randrange(60))
             converted_at = min(datetime.combine(day, local_time, tzinfo=ZONE).astimezone(UTC), one_minute_ago)
             day = converted_at.astimezone(ZONE).date()
