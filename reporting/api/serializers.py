@@ -155,6 +155,18 @@ class ListParametersSerializer(ReportParametersSerializer):
     )
 
 
+class DeliveryListParametersSerializer(ListParametersSerializer):
+    """The delivery comes from the path."""
+
+    deliveryId = None
+
+
+class CampaignListParametersSerializer(ListParametersSerializer):
+    """The campaign comes from the path."""
+
+    campaignId = None
+
+
 class HistoryParametersSerializer(ReportParametersSerializer):
     interval = serializers.ChoiceField(
         choices=HISTORY_INTERVALS, required=False, default="day", help_text="Row per day, week (Monday) or month."

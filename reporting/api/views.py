@@ -167,16 +167,17 @@ class ScopedConversionListView(ConversionListView):
         return {f"{self.scope_name}_id": target.pk}
 
 
-def _scoped_schema(name: str):
+def _scoped_schema(name: str, parameters_serializer):
     return extend_schema(
         operation_id=f"reporting_{name}_conversions",
         tags=["reporting"],
         summary=f"Get {name} conversions",
         description=f"The conversions credited to this {name} (explicitly or by attribution), as in the "
-        f"conversions list; `{name}Id` of each row is this {name}. Unknown {name}: 404.",
+        f"conversions list, with the same parameters but `{name}Id` (it is the path's); `{name}Id` of each row is "
+        f"this {name}. Unknown {name}: 404.",
         parameters=[
             OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH),
-            serializers.ListParametersSerializer,
+            parameters_serializer,
         ],
         responses={200: serializers.ConversionListSerializer},
     )
@@ -184,15 +185,17 @@ def _scoped_schema(name: str):
 
 class DeliveryConversionListView(ScopedConversionListView):
     scope_name = "delivery"
+    parameters_serializer_class = serializers.DeliveryListParametersSerializer
 
-    @_scoped_schema("delivery")
+    @_scoped_schema("delivery", serializers.DeliveryListParametersSerializer)
     def get(self, request, pk):
         return self.listing(request, pk=pk)
 
 
 class CampaignConversionListView(ScopedConversionListView):
     scope_name = "campaign"
+    parameters_serializer_class = serializers.CampaignListParametersSerializer
 
-    @_scoped_schema("campaign")
+    @_scoped_schema("campaign", serializers.CampaignListParametersSerializer)
     def get(self, request, pk):
         return self.listing(request, pk=pk)

@@ -243,6 +243,17 @@ def test_credit_filters_and_scoped_lists(api, credited, drained):
 
 
 @pytest.mark.django_db
+def test_scoped_lists_take_their_target_from_the_path_only(api, credited):
+    first, campaign = credited["first"], credited["campaign"]
+    response = _get(api, f"/deliveries/{first.pk}/conversions", deliveryId=str(first.pk))
+    assert response.status_code == 400 and "deliveryId" in _error_fields(response)
+    response = _get(api, f"/campaigns/{campaign.pk}/conversions", campaignId=str(campaign.pk))
+    assert response.status_code == 400 and "campaignId" in _error_fields(response)
+    both = _get(api, f"/campaigns/{campaign.pk}/conversions", deliveryId=str(first.pk), **RANGE).json()
+    assert [row["orderId"] for row in both["conversions"]] == ["A"]
+
+
+@pytest.mark.django_db
 def test_linear_credit_counts_fractions(api, organization, contacts, rates):
     from conversions.services import touchpoint_create
 
