@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -720,3 +722,18 @@ def test_currency_filter_suggests_recent_own_values_and_filters_by_any(
     assert "?currency=CZK" not in page and "?currency=EUR" in page
     filtered = admin_a.get(CHANGELIST, {"currency": "CZK"}).content.decode()
     assert "OLD-CZK" in filtered and "NEW-EUR" not in filtered
+
+
+@pytest.mark.django_db
+def test_date_hierarchy_offers_periods_between_first_and_last_without_scanning(admin_a, organization):
+    _conversion(organization, order_id="Y1", converted_at=datetime(2023, 11, 5, 12, tzinfo=ZoneInfo("UTC")))
+    _conversion(organization, order_id="Y2", converted_at=datetime(2024, 2, 10, 12, tzinfo=ZoneInfo("UTC")))
+    with CaptureQueriesContext(connection) as queries:
+        page = admin_a.get(CHANGELIST).content.decode()
+    assert "converted_at__year=2023" in page and "converted_at__year=2024" in page
+    truncating = [query["sql"] for query in queries.captured_queries if "trunc" in query["sql"].lower()]
+    assert truncating == []  # no SELECT DISTINCT <truncated date> over the whole list
+    year = admin_a.get(CHANGELIST, {"converted_at__year": "2024"}).content.decode()
+    assert "converted_at__month=2" in year and "converted_at__month=1" not in year
+    month = admin_a.get(CHANGELIST, {"converted_at__year": "2024", "converted_at__month": "2"}).content.decode()
+    assert "converted_at__day=10" in month and "Y2" in month and "Y1" not in month
