@@ -17,7 +17,7 @@ import zoneinfo
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models, transaction
 from django.http import Http404
@@ -477,14 +477,36 @@ class TenantHistoryAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
             previous = current
 
 
-class HistoryLogAdmin(TenantAdminMixin, admin.ModelAdmin):
-    """A read-only, scoped log of every historical row of one model: the place where deletions stay visible."""
+class DerivedRowsAdmin(TenantAdminMixin, admin.ModelAdmin):
+    """Rows computed by the system (history, credit, rollups, marks): listed read-only, never edited or deleted
+    on their own. They do go with what they derive from, so a parent's delete confirmation (which asks this admin
+    about each cascaded row) is allowed; deleting one of them directly is not."""
 
     member_permissions = frozenset({"view"})
+    paginator = CappedCountPaginator
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is not None and self.has_view_permission(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        raise PermissionDenied
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "show_delete": False})
+
+
+class HistoryLogAdmin(DerivedRowsAdmin):
+    """A read-only, scoped log of every historical row of one model: the place where deletions stay visible."""
+
     list_display = ("history_date", "history_type", "record", "changed_by", "object_history")
     list_filter = ("history_type", OrganizationFilter)
     date_hierarchy = "history_date"
-    paginator = CappedCountPaginator
     list_select_related = ("history_user",)
 
     @admin.display(description="record")
@@ -502,15 +524,6 @@ class HistoryLogAdmin(TenantAdminMixin, admin.ModelAdmin):
         model = obj.instance_type._meta
         url = reverse(f"admin:{model.app_label}_{model.model_name}_history", args=[obj.id])
         return format_html('<a href="{}">all versions</a>', url)
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def register_history_log(model, admin_site=admin.site) -> None:

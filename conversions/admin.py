@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.admin_mixins import (
     CappedCountPaginator,
+    DerivedRowsAdmin,
     OrganizationFilter,
     ReadOnlyInline,
     ServiceAdminMixin,
@@ -325,6 +326,17 @@ class ConversionAdmin(TenantImportExportMixin, TenantHistoryAdmin):
     @admin.action(description="Export selected conversions as CSV", permissions=["view"])
     def export_selected_csv(self, request, queryset):
         return self.export_csv_response(queryset.select_related("contact"), "conversions.csv")
+
+
+@admin.register(Attribution)
+class AttributionAdmin(DerivedRowsAdmin):
+    """Credit rows, computed by the services: to look up who got credit for what, across conversions."""
+
+    list_display = ("conversion", "campaign", "delivery", "weight", "revenue", "reference_revenue", "created_at")
+    list_filter = (CampaignFilter, DeliveryFilter, OrganizationFilter)
+    list_select_related = ("conversion", "campaign", "delivery")
+    search_fields = ("conversion__order_id",)
+    ordering = ("-created_at",)
 
 
 # --- Exchange rates -------------------------------------------------------------------------------------------------

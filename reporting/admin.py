@@ -1,8 +1,8 @@
 """Admin of the reporting state (read-only) and the reporting dashboard page.
 
-Rollups and marks are derived data: staff may look at them (scoped), nobody edits them; superusers may delete
-them only because deleting an organization cascades to them. The dashboard reads ``reporting.selectors``, the
-same exact reads as reporting v1, so the admin never has an aggregation of its own.
+Rollups and marks are derived data: staff may look at them (scoped); nobody edits or deletes them, except as the
+cascade of deleting what they derive from (a campaign, a delivery, an organization). The dashboard reads
+``reporting.selectors``, the same exact reads as reporting v1, so the admin never has an aggregation of its own.
 """
 
 from datetime import date
@@ -13,13 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from accounts.admin_mixins import (
-    CappedCountPaginator,
-    OrganizationFilter,
-    TenantAdminMixin,
-    organizations_for,
-    single_organization,
-)
+from accounts.admin_mixins import DerivedRowsAdmin, OrganizationFilter, organizations_for, single_organization
 from conversions.models import Campaign, Delivery
 
 from . import selectors
@@ -31,20 +25,9 @@ CHART_HEIGHT_PIXELS = 160
 CHART_BAR_PITCH_PIXELS = 12
 
 
-class ReadOnlyTenantAdmin(TenantAdminMixin, admin.ModelAdmin):
-    member_permissions = frozenset({"view"})
-    paginator = CappedCountPaginator
+class ReadOnlyTenantAdmin(DerivedRowsAdmin):
     list_filter = (OrganizationFilter, "day")
     date_hierarchy = "day"
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
 
 @admin.register(RollupMark)

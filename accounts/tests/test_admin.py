@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.admin_mixins import DerivedRowsAdmin
 from accounts.models import ApiKey, Membership, Organization
 from accounts.services import api_key_create, user_create_staff
 from accounts.tests.admin_fixtures import *  # noqa: F403 - pytest fixtures
@@ -49,12 +50,13 @@ def _tenant_rows(organization, tag):
         "historical_campaign": campaign.history.first(),
         "historical_delivery": delivery.history.first(),
         "historical_conversion": conversion.history.first(),
+        "attribution": conversion.attributions.get(),
     }
 
 
 TENANT_ROWS = (
     "organization", "membership", "contact", "campaign", "delivery", "touchpoint", "conversion", "api_key",
-    "historical_contact", "historical_campaign", "historical_delivery", "historical_conversion",
+    "historical_contact", "historical_campaign", "historical_delivery", "historical_conversion", "attribution",
 )  # fmt: skip
 
 
@@ -76,11 +78,10 @@ def test_a_superuser_sees_every_screen_including_celery_schedules_and_results(ad
     index = admin_root.get(reverse("admin:index")).content.decode()
     for title in ("Periodic tasks", "Task results", "Conversions", "Contacts", "API keys", "Historical conversions"):
         assert title in index, title
-    for model in admin.site._registry:
+    for model, model_admin in admin.site._registry.items():
         assert admin_root.get(_changelist(model)).status_code == 200, model
         add = admin_root.get(reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add"))
-        derived = model._meta.model_name.startswith("historical") or model._meta.app_label == "reporting"
-        assert add.status_code == (403 if derived else 200), model
+        assert add.status_code == (403 if isinstance(model_admin, DerivedRowsAdmin) else 200), model
 
 
 @pytest.mark.django_db

@@ -14,7 +14,7 @@ from conversions.models import Campaign, Delivery, ExchangeRate
 from conversions.services import campaign_create, conversion_create, delivery_create
 from reporting import selectors
 from reporting.admin import DASHBOARD_MAX_DAYS
-from reporting.models import RollupMark
+from reporting.models import CreditRollup, RollupMark
 from reporting.services import rollup_drain
 
 DASHBOARD = reverse("admin:reporting_dashboard")
@@ -149,3 +149,20 @@ def test_top_targets_are_exact_before_the_rollups_catch_up(admin_a, organization
         (spring.name, Decimal("140.00")),
     ]
     assert [(row["name"], row["number"]) for row in deliveries] == [(welcome.name, 2)]
+
+
+@pytest.mark.django_db
+def test_deleting_a_campaign_takes_its_rollup_credit_along(admin_a, organization, sales):
+    spring = Campaign.objects.get(name="Spring campaign")
+    assert CreditRollup.objects.filter(campaign=spring).exists()
+    confirmation = admin_a.get(reverse("admin:conversions_campaign_delete", args=[spring.pk]))
+    assert confirmation.status_code == 200 and not confirmation.context["perms_lacking"]
+    assert (
+        admin_a.post(reverse("admin:conversions_campaign_delete", args=[spring.pk]), {"post": "yes"}).status_code == 302
+    )
+    assert not CreditRollup.objects.filter(campaign_id=spring.pk).exists()
+    rollup = CreditRollup.objects.create(
+        organization=organization, day=timezone.localdate(), currency="EUR", type="custom", status="approved"
+    )
+    assert admin_a.post(reverse("admin:reporting_creditrollup_delete", args=[rollup.pk])).status_code == 403
+    assert CreditRollup.objects.filter(pk=rollup.pk).exists()
