@@ -458,12 +458,19 @@ class TenantHistoryAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
         history_model = get_history_model_for_model(self.model)
         pk_name = self.model._meta.pk.attname
         try:
-            records = history_model.objects.filter(**{pk_name: unquote(object_id), "history_id": version_id})
-            if not scope_queryset(records, request).exists():
-                raise Http404
+            version = (
+                scope_queryset(history_model.objects.filter(**{pk_name: unquote(object_id)}), request)
+                .filter(history_id=version_id)
+                .first()
+            )
         except (ValidationError, ValueError) as error:
             raise Http404 from error
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        if version is None:
+            raise Http404
+        # The revert form shows and reads times in the organization's zone, like the change form.
+        organization = getattr(version, ORGANIZATION_FIELD, None)
+        with timezone.override(organization.zone if organization else timezone.get_current_timezone()):
+            return super().history_form_view(request, object_id, version_id, extra_context)
 
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
         previous = None

@@ -396,6 +396,7 @@ def test_revert_goes_through_the_service(admin_a, staff_a, conversion_a, organiz
     assert response.status_code == 302, response.content.decode()[:3000]
     conversion_a.refresh_from_db()
     assert conversion_a.revenue == Decimal("100.00") and conversion_a.status == "approved"
+    assert conversion_a.converted_at == original.converted_at  # the form is read in the organization's zone
     assert conversion_a.campaign is None
     assert not conversion_a.attributions.exists()  # re-attributed by the service
     latest = conversion_a.history.latest()
