@@ -3,7 +3,8 @@
 from django import forms
 from django.contrib import admin, messages
 
-from .admin_mixins import OrganizationFilter, ServiceAdminMixin, copy_state
+from .admin_filters import OrganizationFilter
+from .admin_mixins import ServiceAdminMixin, copy_state
 from .models import ApiKey, Membership, Organization
 from .services import (
     api_key_create,

@@ -20,7 +20,8 @@ from import_export.formats import base_formats
 from import_export.forms import ConfirmImportForm, ExportForm, ImportForm
 from import_export.results import RowResult
 
-from .admin_mixins import copy_state, organizations_for, single_organization
+from .admin_mixins import copy_state
+from .admin_scoping import organizations_for, single_organization
 from .exceptions import ConflictError
 from .models import Organization
 

@@ -2,13 +2,8 @@
 
 from django.contrib import admin
 
-from accounts.admin_mixins import (
-    CappedCountPaginator,
-    OrganizationFilter,
-    TenantHistoryAdmin,
-    recent_values_filter,
-    register_history_log,
-)
+from accounts.admin_filters import CappedCountPaginator, OrganizationFilter, recent_values_filter
+from accounts.admin_mixins import TenantHistoryAdmin, register_history_log
 from accounts.resources import TenantImportExportMixin
 
 from .models import Contact

@@ -12,15 +12,12 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from accounts.admin_filters import CappedCountPaginator, OrganizationFilter, TenantRelatedFilter, recent_values_filter
 from accounts.admin_mixins import (
-    CappedCountPaginator,
     DerivedRowsAdmin,
-    OrganizationFilter,
     ReadOnlyInline,
     ServiceAdminMixin,
     TenantHistoryAdmin,
-    TenantRelatedFilter,
-    recent_values_filter,
     register_history_log,
 )
 from accounts.exceptions import ConflictError

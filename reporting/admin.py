@@ -13,7 +13,9 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from accounts.admin_mixins import DerivedRowsAdmin, OrganizationFilter, organizations_for, single_organization
+from accounts.admin_filters import OrganizationFilter
+from accounts.admin_mixins import DerivedRowsAdmin
+from accounts.admin_scoping import organizations_for, single_organization
 from conversions.models import Campaign, Delivery
 
 from . import selectors

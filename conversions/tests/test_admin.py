@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.admin_mixins import CappedCountPaginator, RecentValuesFilter
+from accounts.admin_filters import CappedCountPaginator, RecentValuesFilter
 from accounts.services import membership_add
 from accounts.tests.admin_fixtures import *  # noqa: F403 - pytest fixtures
 from accounts.tests.admin_fixtures import management_form

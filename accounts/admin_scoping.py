@@ -1,0 +1,64 @@
+"""Which organizations a staff user acts for in the admin, and the one function that scopes a queryset to them.
+
+Every admin screen, list filter, foreign-key choice, autocomplete and import goes through ``scope_queryset``;
+superusers see everything.
+"""
+
+from django.db import models
+
+from .models import Membership, Organization
+
+ORGANIZATION_FIELD = "organization"
+
+
+def user_organization_ids(request) -> frozenset:
+    """Ids of the organizations the requesting staff user is a member of (cached on the request)."""
+    cached = getattr(request, "_admin_organization_ids", None)
+    if cached is None:
+        cached = frozenset(Membership.objects.filter(user_id=request.user.pk).values_list("organization_id", flat=True))
+        request._admin_organization_ids = cached
+    return cached
+
+
+def organizations_for(request) -> models.QuerySet:
+    """The organizations a staff user may act for: all of them for a superuser."""
+    if request.user.is_superuser:
+        return Organization.objects.all()
+    return Organization.objects.filter(pk__in=user_organization_ids(request))
+
+
+def has_organization_field(model) -> bool:
+    return any(field.name == ORGANIZATION_FIELD for field in model._meta.concrete_fields)
+
+
+def is_tenant_model(model) -> bool:
+    return issubclass(model, Organization) or has_organization_field(model)
+
+
+def scope_queryset(queryset: models.QuerySet, request) -> models.QuerySet:
+    """Rows of ``queryset`` the requesting staff user may see; rows of models without an organization pass.
+
+    Same rows as ``TenantQuerySet.for_user``, but filtered by the (request-cached) list of organization ids
+    rather than a join through memberships: the literal ``organization_id IN (…)`` lets the database walk the
+    ``(organization, -time)`` indexes, where the join made it sort the whole tenant (measured on 50k
+    conversions, SQLite: first list page 193 ms with the join, 5 ms with the id list).
+    """
+    if request.user.is_superuser:
+        return queryset
+    if issubclass(queryset.model, Organization):
+        return queryset.filter(pk__in=user_organization_ids(request))
+    if has_organization_field(queryset.model):
+        return queryset.filter(organization_id__in=user_organization_ids(request))
+    return queryset
+
+
+def single_organization(request) -> Organization | None:
+    """The organization new objects go to when the user has no choice to make (exactly one membership)."""
+    if request.user.is_superuser:
+        return None
+    ids = user_organization_ids(request)
+    if len(ids) != 1:
+        return None
+    if getattr(request, "_admin_single_organization", None) is None:
+        request._admin_single_organization = Organization.objects.get(pk=next(iter(ids)))
+    return request._admin_single_organization
