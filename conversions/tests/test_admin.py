@@ -1,5 +1,6 @@
-"""The conversion, campaign, delivery, touchpoint and exchange-rate admin: scoping, services, actions, history,
-CSV import/export."""
+"""The conversion admin: scoping, list, add/change/delete through the services, history and revert, actions.
+
+CSV import/export: ``test_admin_csv.py``; campaigns, deliveries, touchpoints, rates: ``test_admin_related.py``."""
 
 import csv
 import io
@@ -8,7 +9,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -17,67 +17,16 @@ from django.utils import timezone
 from accounts.admin_filters import CappedCountPaginator, RecentValuesFilter
 from accounts.services import membership_add
 from accounts.tests.admin_fixtures import *  # noqa: F403 - pytest fixtures
-from accounts.tests.admin_fixtures import management_form
 from contacts.services import contact_create
-from conversions.models import Attribution, Campaign, Conversion, Delivery, ExchangeRate, Touchpoint
+from conversions.models import Conversion, ExchangeRate, Touchpoint
 from conversions.services import (
     campaign_create,
-    conversion_create,
     conversion_update,
     delivery_create,
-    touchpoint_create,
 )
+from conversions.tests.admin_helpers import *  # noqa: F403 - pytest fixtures
+from conversions.tests.admin_helpers import ADD, CHANGELIST, _change_url, _conversion, _form_data
 from reporting.models import RollupMark
-
-CHANGELIST = reverse("admin:conversions_conversion_changelist")
-ADD = reverse("admin:conversions_conversion_add")
-IMPORT = reverse("admin:conversions_conversion_import")
-PROCESS_IMPORT = reverse("admin:conversions_conversion_process_import")
-
-
-def _change_url(obj):
-    return reverse(f"admin:conversions_{obj._meta.model_name}_change", args=[obj.pk])
-
-
-def _conversion(organization, **fields):
-    fields.setdefault("converted_at", timezone.now() - timedelta(hours=2))
-    return conversion_create(organization=organization, **fields)[0]
-
-
-def _form_data(**overrides):
-    """A complete add/change form of a conversion, as the browser posts it."""
-    data = {
-        "converted_at_0": "2024-05-01",
-        "converted_at_1": "10:00:00",
-        "type": "purchase",
-        "status": "approved",
-        "count": "1",
-        "revenue": "100.00",
-        "revenue_without_tax": "",
-        "currency": "",
-        "order_id": "",
-        "attribution_model": "",
-        "attribution_window": "",
-        "origin": "",
-        "country": "",
-        "coupon_code": "",
-        "notes": "",
-        "metadata": "{}",
-        **management_form("attributions"),
-    }
-    data.update(overrides)
-    return data
-
-
-@pytest.fixture
-def conversion_a(organization):
-    return _conversion(organization, order_id="A-1", email="buyer@acme.test", revenue="100.00")
-
-
-@pytest.fixture
-def conversion_b(other_organization):
-    return _conversion(other_organization, order_id="B-1", email="buyer@globex.test", revenue="7.00")
-
 
 # --- Scoping --------------------------------------------------------------------------------------------------------
 
@@ -469,245 +418,6 @@ def test_export_follows_the_current_filters_and_scope(admin_a, organization, con
     assert response.status_code == 200
     content = response.content.decode()
     assert "KEEP" in content and "DROP" not in content and "B-1" not in content
-
-
-# --- CSV import -----------------------------------------------------------------------------------------------------
-
-CSV_HEADER = "order_id,converted_at,email,type,revenue,currency,country,campaign_id\n"
-
-
-def _upload(admin_client, organization, text):
-    return admin_client.post(
-        IMPORT,
-        {
-            "organization": str(organization.pk),
-            "resource": "0",
-            "format": "0",
-            "import_file": SimpleUploadedFile("conversions.csv", text.encode(), content_type="text/csv"),
-        },
-    )
-
-
-def _confirm(admin_client, preview):
-    form = preview.context["confirm_form"]
-    return admin_client.post(PROCESS_IMPORT, {name: form.initial[name] for name in form.initial})
-
-
-@pytest.mark.django_db
-def test_import_dry_run_shows_the_bad_row_and_writes_nothing(admin_a, organization):
-    text = (
-        CSV_HEADER
-        + "IMP-1,2024-05-01T10:00:00+02:00,one@acme.test,purchase,10.00,EUR,CZ,\n"
-        + "IMP-2,2024-05-01T11:00:00,two@acme.test,purchase,12.345,EUR,CZ,\n"
-        + "IMP-3,not a date,three@acme.test,purchase,1.00,EUR,CZ,\n"
-    )
-    response = _upload(admin_a, organization, text)
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert "Some rows failed to validate" in page
-    assert "At most 2 decimal places." in page and "Enter an ISO 8601 date and time" in page
-    assert "confirm_form" not in response.context or response.context["confirm_form"] is None
-    assert not Conversion.objects.exists()
-    assert not organization.__class__.objects.filter(pk=organization.pk, memberships__isnull=True).exists()
-    from contacts.models import Contact
-
-    assert not Contact.objects.exists()
-
-
-@pytest.mark.django_db
-def test_import_writes_through_the_service_and_deduplicates_by_order_id(admin_a, staff_a, organization):
-    campaign = campaign_create(organization=organization, name="Imported credit")
-    existing = _conversion(
-        organization,
-        order_id="EXISTING",
-        email="old@acme.test",
-        type="purchase",
-        revenue="1.00",
-        currency="EUR",
-        country="CZ",
-        converted_at=datetime(2024, 4, 1, 8, 0, tzinfo=ZoneInfo("UTC")),
-    )
-    text = (
-        CSV_HEADER
-        + f"IMP-1,2024-05-01T10:00:00,one@acme.test,purchase,10.00,EUR,CZ,{campaign.pk}\n"
-        + "IMP-1,2024-05-01T10:00:00,one@acme.test,purchase,10.00,EUR,CZ,\n"
-        + "EXISTING,2024-04-01T08:00:00+00:00,old@acme.test,purchase,1.00,EUR,CZ,\n"
-        + ",2024-05-02T09:00:00,,signup,0,,,\n"
-    )
-    preview = _upload(admin_a, organization, text)
-    assert preview.status_code == 200
-    result = preview.context["result"]
-    assert not result.has_errors() and not result.has_validation_errors()
-    assert [row.import_type for row in result.rows] == ["new", "skip", "skip", "new"]
-    assert Conversion.objects.count() == 1  # the preview wrote nothing
-
-    response = _confirm(admin_a, preview)
-    assert response.status_code == 302
-    assert Conversion.objects.count() == 3
-    imported = Conversion.objects.get(order_id="IMP-1")
-    assert imported.converted_at == datetime(2024, 5, 1, 8, 0, tzinfo=ZoneInfo("UTC"))  # read in Europe/Prague
-    assert imported.contact.email == "one@acme.test" and imported.reference_revenue == Decimal("10.00")
-    assert list(imported.attributions.values_list("campaign_id", flat=True)) == [campaign.pk]
-    assert imported.history.get().history_user == staff_a
-    assert RollupMark.objects.filter(organization=organization, day=imported.converted_date).exists()
-    existing.refresh_from_db()
-    assert existing.revenue == Decimal("1.00")
-    signup = Conversion.objects.get(type="signup")
-    assert signup.order_id is None and signup.currency == "EUR"
-
-
-@pytest.mark.django_db
-def test_import_row_conflicting_with_a_stored_order_is_an_error(admin_a, conversion_a, organization):
-    text = CSV_HEADER + "A-1,2024-05-01T10:00:00,buyer@acme.test,purchase,999.00,EUR,CZ,\n"
-    response = _upload(admin_a, organization, text)
-    assert "already exists with different values" in response.content.decode()
-    conversion_a.refresh_from_db()
-    assert conversion_a.revenue == Decimal("100.00")
-
-
-@pytest.mark.django_db
-def test_import_cannot_reference_another_organizations_rows(admin_a, organization, other_organization):
-    theirs = campaign_create(organization=other_organization, name="Theirs")
-    text = CSV_HEADER + f"X-1,2024-05-01T10:00:00,one@acme.test,purchase,10.00,EUR,CZ,{theirs.pk}\n"
-    response = _upload(admin_a, organization, text)
-    assert "Does not exist." in response.content.decode()
-    assert not Conversion.objects.exists()
-
-
-@pytest.mark.django_db
-def test_import_into_another_organization_is_refused(admin_a, other_organization):
-    text = CSV_HEADER + "X-1,2024-05-01T10:00:00,one@acme.test,purchase,10.00,EUR,CZ,\n"
-    response = _upload(admin_a, other_organization, text)
-    assert response.status_code == 200
-    assert "organization" in response.context["form"].errors
-    assert "result" not in response.context
-    assert not Conversion.objects.exists()
-
-
-@pytest.mark.django_db
-def test_exported_file_imports_back_as_all_duplicates(admin_a, conversion_a, organization):
-    exported = admin_a.post(
-        CHANGELIST, {"action": "export_selected_csv", "_selected_action": [str(conversion_a.pk)]}
-    ).content.decode()
-    preview = _upload(admin_a, organization, exported)
-    result = preview.context["result"]
-    assert not result.has_errors() and not result.has_validation_errors(), preview.content.decode()[-3000:]
-    assert [row.import_type for row in result.rows] == ["skip"]
-
-
-# --- Campaigns, deliveries, touchpoints, exchange rates --------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_campaign_and_delivery_admin_write_through_services(admin_a, organization, other_organization):
-    response = admin_a.post(
-        reverse("admin:conversions_campaign_add"), {"name": "Autumn", "status": "draft", "language": "CS"}
-    )
-    assert response.status_code == 200
-    assert "is not an ISO 639-1 language code" in response.content.decode()
-    response = admin_a.post(
-        reverse("admin:conversions_campaign_add"), {"name": "Autumn", "status": "draft", "language": "cs"}
-    )
-    assert response.status_code == 302
-    campaign = Campaign.objects.get(name="Autumn")
-    assert campaign.organization == organization
-    delivery_url = reverse("admin:conversions_delivery_add")
-    response = admin_a.post(delivery_url, {"name": "Flow", "kind": "smartflow", "campaign": str(campaign.pk)})
-    assert response.status_code == 302
-    assert Delivery.objects.get(name="Flow").campaign == campaign
-    theirs = campaign_create(organization=other_organization, name="Theirs")
-    response = admin_a.post(delivery_url, {"name": "Bad", "kind": "smartflow", "campaign": str(theirs.pk)})
-    assert response.status_code == 200 and not Delivery.objects.filter(name="Bad").exists()
-
-
-@pytest.mark.django_db
-def test_moving_a_delivery_to_another_campaign_moves_its_credit(admin_a, organization):
-    first = campaign_create(organization=organization, name="First")
-    second = campaign_create(organization=organization, name="Second")
-    delivery = delivery_create(organization=organization, name="Flow", campaign=first)
-    conversion = _conversion(organization, order_id="D-1", delivery=delivery)
-    response = admin_a.post(
-        _change_url(delivery), {"name": "Flow", "kind": "smartflow", "campaign": str(second.pk), "language": ""}
-    )
-    assert response.status_code == 302
-    assert list(conversion.attributions.values_list("campaign_id", flat=True)) == [second.pk]
-
-
-@pytest.mark.django_db
-def test_deleting_a_campaign_in_the_admin_reattributes(admin_a, organization):
-    campaign = campaign_create(organization=organization, name="Gone")
-    conversion = _conversion(organization, order_id="G-1", campaign=campaign)
-    delete_url = reverse("admin:conversions_campaign_delete", args=[campaign.pk])
-    assert admin_a.post(delete_url, {"post": "yes"}).status_code == 302
-    assert not Attribution.objects.filter(conversion=conversion).exists()
-
-
-@pytest.mark.django_db
-def test_touchpoint_admin_is_scoped_and_uses_the_service(
-    admin_a, admin_b, organization, conversion_a, django_capture_on_commit_callbacks
-):
-    delivery = delivery_create(organization=organization, name="Flow")
-    when = conversion_a.converted_at - timedelta(hours=1)
-    local = timezone.localtime(when, organization.zone)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = admin_a.post(
-            reverse("admin:conversions_touchpoint_add"),
-            {
-                "contact": str(conversion_a.contact_id),
-                "kind": "click",
-                "delivery": str(delivery.pk),
-                "occurred_at_0": f"{local:%Y-%m-%d}",
-                "occurred_at_1": f"{local:%H:%M:%S}",
-            },
-        )
-    assert response.status_code == 302, response.content.decode()[:3000]
-    touchpoint = Touchpoint.objects.get()
-    # The service enqueued the late re-attribution (run eagerly in tests).
-    assert list(conversion_a.attributions.values_list("delivery_id", flat=True)) == [delivery.pk]
-    assert admin_b.get(_change_url(touchpoint)).status_code == 302
-    assert (
-        str(conversion_a.contact)
-        not in admin_b.get(reverse("admin:conversions_touchpoint_changelist")).content.decode()
-    )
-    response = admin_a.post(
-        reverse("admin:conversions_touchpoint_add"),
-        {
-            "contact": str(conversion_a.contact_id),
-            "kind": "click",
-            "occurred_at_0": "2024-01-01",
-            "occurred_at_1": "1:00",
-        },
-    )
-    assert (
-        response.status_code == 200
-        and "A touchpoint needs a campaign_id or a delivery_id." in response.content.decode()
-    )
-    touchpoint_create(organization=organization, contact=conversion_a.contact, delivery=delivery, kind="open",
-                      occurred_at=when)  # fmt: skip
-    assert Touchpoint.objects.count() == 2
-
-
-@pytest.mark.django_db
-def test_exchange_rates_are_written_by_superusers_through_the_service(
-    admin_root, admin_a, organization, django_capture_on_commit_callbacks
-):
-    conversion = _conversion(
-        organization, order_id="USD-1", currency="USD", revenue="11.00",
-        converted_at=datetime(2024, 3, 5, 12, tzinfo=ZoneInfo("UTC")),
-    )  # fmt: skip
-    assert conversion.reference_revenue is None
-    add_url = reverse("admin:conversions_exchangerate_add")
-    assert admin_a.get(add_url).status_code == 403
-    assert admin_a.get(reverse("admin:conversions_exchangerate_changelist")).status_code == 200
-    with django_capture_on_commit_callbacks(execute=True):
-        response = admin_root.post(add_url, {"date": "2024-03-01", "currency": "usd", "rate": "1.1"})
-    assert response.status_code == 302
-    conversion.refresh_from_db()
-    assert conversion.reference_revenue == Decimal("10.00")  # revalued by the service's task (eager in tests)
-    rate = ExchangeRate.objects.get()
-    response = admin_root.post(_change_url(rate), {"date": "2024-03-01", "currency": "USD", "rate": "-1"})
-    assert response.status_code == 200
-    assert ExchangeRate.objects.get().rate == Decimal("1.1")
 
 
 @pytest.mark.django_db
