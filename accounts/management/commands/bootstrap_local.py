@@ -1,5 +1,6 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.urls import reverse
 
 from accounts.models import Organization
 from accounts.services import api_key_create, organization_create, user_create_staff
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  Admin:      {url}/admin/   user '{options['username']}'  password '{options['password']}'"
         )
-        self.stdout.write(f"  Dashboard:  {url}/admin/reporting/dashboard/")
+        self.stdout.write(f"  Dashboard:  {url}{reverse('admin:reporting_dashboard')}")
         self.stdout.write(f"  API docs:   {url}/api/v1/docs/")
         self.stdout.write(f"  API key:    {secret}")
         self.stdout.write(f"  Try:        curl -H 'Authorization: Bearer {secret}' {url}/api/v1/conversions/")
