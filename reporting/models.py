@@ -99,11 +99,12 @@ class CreditRollup(models.Model):
     id = models.BigAutoField(primary_key=True)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
+    # Indexed below with the day, which serves both the reports and the CASCADE deletes.
     campaign = models.ForeignKey(
-        "conversions.Campaign", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "conversions.Campaign", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     delivery = models.ForeignKey(
-        "conversions.Delivery", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "conversions.Delivery", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     currency = models.CharField(max_length=3)
     country = models.CharField(max_length=2, blank=True, default="")
@@ -120,8 +121,8 @@ class CreditRollup(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["organization", "campaign", "day"], name="creditrollup_org_camp_day"),
-            models.Index(fields=["organization", "delivery", "day"], name="creditrollup_org_deliv_day"),
+            models.Index(fields=["campaign", "day"], name="creditrollup_campaign_day"),
+            models.Index(fields=["delivery", "day"], name="creditrollup_delivery_day"),
             models.Index(fields=["organization", "day"], name="creditrollup_org_day"),
         ]
 

@@ -168,30 +168,32 @@ def _grouped(
     raw_source = source_for(filters, raw=True, credit=credit)
     result: dict[tuple, Sums] = {}
 
-    def fold(rows, *, contacts: bool) -> None:
+    def fold(rows, *, sums: bool, contacts: bool) -> None:
         for row in rows:
             key = tuple(row[f"g_{name}"] for name in group_by)
-            sums = result.setdefault(key, Sums())
+            group = result.setdefault(key, Sums())
+            if sums:
+                group.add_row(row)
             if contacts:
-                sums.contacts = row[f"m_{CONTACTS_MEASURE}"]
-            else:
-                sums.add_row(row)
+                group.contacts = row[f"m_{CONTACTS_MEASURE}"]
 
     read_raw_only = mode == ReadMode.RAW or any(grouping.raw_only for grouping in group_by.values())
     common = {"organization_ids": [organization.pk], "filters": filters, "group_by": group_by}
     measures = ("number", *MONEY_MEASURES)
     if read_raw_only:
-        fold(aggregate(raw_source, days=span, measures=measures, **common), contacts=False)
-    else:
-        dirty = _dirty_days(organization, span)
-        rollup_days = DaySpan(span.first, span.last, without=dirty)
-        rollup_source = source_for(filters, raw=False, credit=credit)
-        fold(aggregate(rollup_source, days=rollup_days, measures=measures, **common), contacts=False)
-        if dirty:
-            raw_days = DaySpan(span.first, span.last, only=dirty)
-            fold(aggregate(raw_source, days=raw_days, measures=measures, **common), contacts=False)
+        # One pass over the raw rows gives both the sums and the distinct contacts.
+        measures = (*measures, CONTACTS_MEASURE) if with_contacts else measures
+        fold(aggregate(raw_source, days=span, measures=measures, **common), sums=True, contacts=with_contacts)
+        return result
+    dirty = _dirty_days(organization, span)
+    rollup_days = DaySpan(span.first, span.last, without=dirty)
+    rollup_source = source_for(filters, raw=False, credit=credit)
+    fold(aggregate(rollup_source, days=rollup_days, measures=measures, **common), sums=True, contacts=False)
+    if dirty:
+        raw_days = DaySpan(span.first, span.last, only=dirty)
+        fold(aggregate(raw_source, days=raw_days, measures=measures, **common), sums=True, contacts=False)
     if with_contacts:
-        fold(aggregate(raw_source, days=span, measures=(CONTACTS_MEASURE,), **common), contacts=True)
+        fold(aggregate(raw_source, days=span, measures=(CONTACTS_MEASURE,), **common), sums=False, contacts=True)
     return result
 
 
