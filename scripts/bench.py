@@ -89,7 +89,11 @@ def prepare_database(args) -> str:
         sys.exit("DATABASE_URL must point at a PostgreSQL server (or pass --sqlite).")
     name = base.path.lstrip("/") + "_bench"
     admin_url = urlunsplit(base._replace(scheme="postgresql"))
-    with psycopg.connect(admin_url, autocommit=True) as admin:
+    try:
+        admin_connection = psycopg.connect(admin_url, autocommit=True)
+    except psycopg.OperationalError as error:
+        sys.exit(f"Cannot reach PostgreSQL at {base.hostname}:{base.port} ({error}); set DATABASE_URL or use --sqlite.")
+    with admin_connection as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not (args.reuse and exists):
             admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
@@ -496,7 +500,7 @@ def bare_rollup(organization_id, days: list[date] | None = None) -> None:
     """Delete the buckets and insert them again with one INSERT … SELECT … GROUP BY per rollup table."""
     from django.db import connection, transaction
 
-    params = {"org": organization_id if connection.vendor == "postgresql" else organization_id.hex}
+    params = {"org": organization_id}
     filters = {"days": "", "converted_days": "", "converted_days_c": ""}
     if days:
         for index, day in enumerate(days):
