@@ -7,31 +7,24 @@ retry or a redelivery after a killed worker gives the same rows) and retries tra
 from datetime import date, datetime
 
 from celery import shared_task
-from django.db import OperationalError
+
+from config.celery import RETRY_ON_TRANSIENT_ERRORS
 
 from . import services
 
-RETRY_OPTIONS = {
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 8,
-}
 
-
-@shared_task(**RETRY_OPTIONS)
+@shared_task(**RETRY_ON_TRANSIENT_ERRORS)
 def reattribute_contact_window_task(contact_id: str, start: str, end: str) -> int:
     return services.conversions_reattribute_contact_window(
         contact_id=contact_id, start=datetime.fromisoformat(start), end=datetime.fromisoformat(end)
     )
 
 
-@shared_task(**RETRY_OPTIONS)
+@shared_task(**RETRY_ON_TRANSIENT_ERRORS)
 def reattribute_conversions_task(conversion_ids: list[str]) -> int:
     return services.conversions_reattribute(conversion_ids=conversion_ids)
 
 
-@shared_task(**RETRY_OPTIONS)
+@shared_task(**RETRY_ON_TRANSIENT_ERRORS)
 def revalue_conversions_task(currency: str, since: str) -> int:
     return services.conversions_revalue(currency=currency, since=date.fromisoformat(since))

@@ -8,27 +8,20 @@ changes nothing. Transient database errors are retried with exponential backoff.
 from datetime import date, timedelta
 
 from celery import shared_task
-from django.db import OperationalError
 from django.utils import timezone
+
+from config.celery import RETRY_ON_TRANSIENT_ERRORS
 
 from . import services
 
-RETRY_OPTIONS = {
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 8,
-}
 
-
-@shared_task(**RETRY_OPTIONS)
+@shared_task(**RETRY_ON_TRANSIENT_ERRORS)
 def rollup_drain_task(max_days: int = services.ROLLUP_DRAIN_MAX_DAYS) -> int:
     """Fold the oldest dirty days into the rollups (beat: every 10 s); returns how many days were rebuilt."""
     return services.rollup_drain(max_days=max_days)
 
 
-@shared_task(**RETRY_OPTIONS)
+@shared_task(**RETRY_ON_TRANSIENT_ERRORS)
 def rollup_repair_task(
     since: str | None = None, until: str | None = None, organization_id: str | None = None, force: bool = False
 ) -> int:
