@@ -122,12 +122,6 @@ class TenantQuerySet(models.QuerySet):
     def for_organization(self, organization):
         return self.filter(organization=organization)
 
-    def for_user(self, user):
-        """Rows a staff user may see in the admin: all for superusers, else their organizations' rows."""
-        if user.is_superuser:
-            return self
-        return self.filter(organization__memberships__user=user)
-
 
 class TenantModel(models.Model):
     """Base of every row that belongs to one organization."""
