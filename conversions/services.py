@@ -303,9 +303,26 @@ def _normalized(organization: Organization, fields: dict) -> dict:
     return values
 
 
+def _defaults_resolved(conversion: Conversion, values: dict) -> dict:
+    """A repeated payload with the values that ask for a default (``null``/``""``) replaced by that default, as
+    creating the conversion applied it, so that POSTing the very same payload twice is always a replay."""
+    values = dict(values)
+    if not values.get("email"):
+        values.pop("email", None)  # no e-mail: nothing to find the contact by
+    elif values.get("contact") is None:
+        values.pop("contact", None)  # the contact is the e-mail's, compared as such
+    if "currency" in values and not values["currency"]:
+        values["currency"] = conversion.reference_currency  # the organization's, fixed at its creation
+    if "country" in values and not values["country"] and conversion.contact_id:
+        values["country"] = conversion.contact.country
+    if "revenue_without_tax" in values and values["revenue_without_tax"] is None:
+        values["revenue_without_tax"] = values.get("revenue", conversion.revenue)
+    return values
+
+
 def _same_as_stored(conversion: Conversion, values: dict) -> bool:
     """Whether every field of a repeated payload equals what is stored (the idempotent-replay test)."""
-    for field, value in values.items():
+    for field, value in _defaults_resolved(conversion, values).items():
         if field == "email":
             stored = conversion.contact.email if conversion.contact_id else None
         elif field in ("contact", "campaign", "delivery"):
