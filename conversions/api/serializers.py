@@ -175,10 +175,14 @@ class ConversionSerializer(TenantModelSerializer):
 
 
 class ConversionBatchSerializer(StrictSerializerMixin, serializers.Serializer):
-    """The batch body. Items are kept raw here: each is validated on its own, so one bad item fails alone."""
+    """The batch body. Items are kept raw here (``null`` too): each is validated on its own, so one bad item fails
+    alone."""
 
     conversions = serializers.ListField(
-        child=serializers.JSONField(), allow_empty=True, max_length=BATCH_MAX_ITEMS, help_text="At most 1000 items."
+        child=serializers.JSONField(allow_null=True),
+        allow_empty=True,
+        max_length=BATCH_MAX_ITEMS,
+        help_text="At most 1000 items.",
     )
 
 

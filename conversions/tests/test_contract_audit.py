@@ -1,6 +1,7 @@
 """Contract audit: places where the API answered other than CONTRACT.md says, each pinned through the real routes.
 
 - The same payload POSTed twice is a replay (200), also when it spells a default as ``null`` or ``""``.
+- One bad batch item (``null`` included) never blocks the others.
 """
 
 import pytest
@@ -67,3 +68,17 @@ def test_batch_replays_a_repeated_item_that_spells_a_default_as_null(api, organi
 
     assert response.status_code == 200
     assert response.json()["summary"] == {"created": 0, "duplicates": 1, "errors": 0}
+
+
+# --- Batch: one bad item never blocks the others -------------------------------------------------------------------
+
+
+def test_a_null_batch_item_is_an_error_of_its_own(api, organization):
+    response = api.post(BATCH_URL, {"conversions": [{"order_id": "ORD-1"}, None, {"order_id": "ORD-2"}]}, format="json")
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert [result["status"] for result in body["data"]] == ["created", "error", "created"]
+    assert body["data"][1]["error"]["type"] == "validation_error"
+    assert body["summary"] == {"created": 2, "duplicates": 0, "errors": 1}
+    assert Conversion.objects.count() == 2
