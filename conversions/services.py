@@ -8,7 +8,7 @@ amounts and report invalidation cannot differ between them.
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -39,6 +39,7 @@ from .models import (
 )
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+DATETIME_OUT_OF_RANGE = "Datetime value out of range."
 METADATA_MAX_KEYS = 50
 METADATA_KEY_MAX_LENGTH = 64
 METADATA_STRING_MAX_LENGTH = 500
@@ -140,6 +141,11 @@ def _touchpoint_validate(touchpoint: Touchpoint) -> None:
     if touchpoint.campaign_id is None and touchpoint.delivery_id is None:
         raise ValidationError({"campaign_id": ["A touchpoint needs a campaign_id or a delivery_id."]})
     touchpoint.full_clean(exclude=["organization"], validate_unique=False, validate_constraints=False)
+    try:
+        # The conversions it may credit are looked up to the longest window after it.
+        touchpoint.occurred_at + timedelta(days=ATTRIBUTION_WINDOW_MAX_DAYS)
+    except OverflowError:
+        raise ValidationError({"occurred_at": [DATETIME_OUT_OF_RANGE]}) from None
 
 
 def _enqueue_reattribution_for_touches(touches: Iterable[tuple]) -> None:
@@ -266,11 +272,20 @@ def _money(value, field: str) -> Decimal | None:
 
 
 def _aware(value: datetime, zone_name: str | None, organization: Organization) -> datetime:
-    """A naive time is read in ``timezone`` from the payload, or else in the organization's time zone."""
-    if timezone.is_aware(value):
-        return value
-    zone = zoneinfo.ZoneInfo(zone_name) if zone_name else organization.zone
-    return value.replace(tzinfo=zone)
+    """A naive time is read in ``timezone`` from the payload, or else in the organization's time zone.
+
+    The time must stay a valid datetime where it is used: stored in UTC, its day cut in the organization's zone,
+    and its longest attribution window looked back on; near year 1 it does not, which is a 400, not a crash.
+    """
+    if not timezone.is_aware(value):
+        zone = zoneinfo.ZoneInfo(zone_name) if zone_name else organization.zone
+        value = value.replace(tzinfo=zone)
+    try:
+        value.astimezone(UTC) - timedelta(days=ATTRIBUTION_WINDOW_MAX_DAYS)
+        timezone.localtime(value, organization.zone)
+    except OverflowError:
+        raise ValidationError({"converted_at": [DATETIME_OUT_OF_RANGE]}) from None
+    return value
 
 
 def _normalized(organization: Organization, fields: dict) -> dict:

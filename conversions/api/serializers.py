@@ -67,7 +67,12 @@ class WallClockDateTimeField(serializers.DateTimeField):
     or the organization's zone (DRF would otherwise pin it to UTC). Stored times are aware and render as UTC."""
 
     def enforce_timezone(self, value):
-        return value.astimezone(UTC) if timezone.is_aware(value) else value
+        if not timezone.is_aware(value):
+            return value
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            self.fail("overflow")
 
 
 class CampaignSerializer(TenantModelSerializer):

@@ -2,12 +2,14 @@
 
 - The same payload POSTed twice is a replay (200), also when it spells a default as ``null`` or ``""``.
 - One bad batch item (``null`` included) never blocks the others.
+- Times out of range (year 1, year 9999) are a 400, never a 500.
 """
 
 import pytest
 
 from contacts.tests.factories import ContactFactory
-from conversions.models import Conversion
+from conversions.models import Conversion, Touchpoint
+from conversions.tests.factories import CampaignFactory
 
 URL = "/api/v1/conversions/"
 BATCH_URL = "/api/v1/conversions/batch/"
@@ -82,3 +84,41 @@ def test_a_null_batch_item_is_an_error_of_its_own(api, organization):
     assert body["data"][1]["error"]["type"] == "validation_error"
     assert body["summary"] == {"created": 2, "duplicates": 0, "errors": 1}
     assert Conversion.objects.count() == 2
+
+
+# --- Times out of range: a 400, never a 500 ------------------------------------------------------------------------
+
+OUT_OF_RANGE_TIMES = [
+    "0001-01-01T00:00:00",  # naive, read in Europe/Prague: before year 1 in UTC
+    "0001-01-01T00:30:00+01:00",  # with an offset: before year 1 in UTC
+    "0001-01-03T00:00:00Z",  # its attribution window starts before year 1
+]
+
+
+@pytest.mark.parametrize("converted_at", OUT_OF_RANGE_TIMES)
+def test_converted_at_out_of_range_is_400_on_create_update_and_batch(api, organization, converted_at):
+    contact = ContactFactory(organization=organization)
+    assert_400_on(post(api, {"converted_at": converted_at, "contact_id": str(contact.pk)}), "converted_at")
+    assert Conversion.objects.count() == 0
+
+    stored = post(api, {"revenue": 1}).json()["data"]
+    response = api.patch(f"{URL}{stored['id']}/", {"converted_at": converted_at}, format="json")
+    assert_400_on(response, "converted_at")
+    assert Conversion.objects.get().converted_at.year > 1
+
+    batch = api.post(BATCH_URL, {"conversions": [{"converted_at": converted_at}]}, format="json")
+    assert batch.status_code == 200
+    assert batch.json()["data"][0]["status"] == "error"
+    assert "converted_at" in batch.json()["data"][0]["error"]["fields"]
+    assert Conversion.objects.count() == 1
+
+
+def test_touchpoint_whose_attribution_reach_is_past_year_9999_is_400(api, organization):
+    body = {
+        "contact_id": str(ContactFactory(organization=organization).pk),
+        "campaign_id": str(CampaignFactory(organization=organization).pk),
+        "kind": "open",
+        "occurred_at": "9999-12-31T23:00:00Z",
+    }
+    assert_400_on(api.post("/api/v1/touchpoints/", body, format="json"), "occurred_at")
+    assert Touchpoint.objects.count() == 0
