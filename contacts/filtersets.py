@@ -1,5 +1,7 @@
 import django_filters
 
+from accounts.filters import IsoDateTimeFilter
+
 from .models import Contact
 
 
@@ -8,8 +10,8 @@ class ContactFilterSet(django_filters.FilterSet):
     client_contact_id = django_filters.CharFilter()
     country = django_filters.CharFilter(method="filter_upper")
     language = django_filters.CharFilter(method="filter_lower")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = Contact

@@ -8,6 +8,7 @@ never reveal that an id exists elsewhere.
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
+from accounts.filters import IsoDateTimeFilter
 from contacts.models import Contact
 
 from .models import Attribution, Campaign, Conversion, Delivery, ExchangeRate, Touchpoint
@@ -42,10 +43,10 @@ class LowerCaseFilter(django_filters.CharFilter):
 class CampaignFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Campaign.Status.choices)
     language = LowerCaseFilter()
-    sent_after = django_filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
-    sent_before = django_filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="lte")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    sent_after = IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
+    sent_before = IsoDateTimeFilter(field_name="sent_at", lookup_expr="lte")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = Campaign
@@ -56,8 +57,8 @@ class DeliveryFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Delivery.Kind.choices)
     campaign_id = django_filters.ModelChoiceFilter(field_name="campaign", queryset=organization_rows(Campaign))
     language = LowerCaseFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = Delivery
@@ -69,8 +70,8 @@ class TouchpointFilterSet(django_filters.FilterSet):
     campaign_id = django_filters.ModelChoiceFilter(queryset=organization_rows(Campaign), method="filter_campaign")
     delivery_id = django_filters.ModelChoiceFilter(field_name="delivery", queryset=organization_rows(Delivery))
     kind = django_filters.ChoiceFilter(choices=Touchpoint.Kind.choices)
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lte")
+    occurred_after = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lte")
 
     class Meta:
         model = Touchpoint
@@ -91,8 +92,8 @@ class ConversionFilterSet(django_filters.FilterSet):
     country = UpperCaseFilter()
     origin = django_filters.CharFilter()
     order_id = django_filters.CharFilter()
-    converted_after = django_filters.IsoDateTimeFilter(field_name="converted_at", lookup_expr="gte")
-    converted_before = django_filters.IsoDateTimeFilter(field_name="converted_at", lookup_expr="lte")
+    converted_after = IsoDateTimeFilter(field_name="converted_at", lookup_expr="gte")
+    converted_before = IsoDateTimeFilter(field_name="converted_at", lookup_expr="lte")
     revenue_min = django_filters.NumberFilter(field_name="revenue", lookup_expr="gte")
     revenue_max = django_filters.NumberFilter(field_name="revenue", lookup_expr="lte")
 

@@ -2,7 +2,7 @@
 
 - The same payload POSTed twice is a replay (200), also when it spells a default as ``null`` or ``""``.
 - One bad batch item (``null`` included) never blocks the others.
-- Times out of range (year 1, year 9999) are a 400, never a 500.
+- Times out of range (year 1, year 9999), in a body or a filter, are a 400, never a 500.
 """
 
 import pytest
@@ -122,3 +122,20 @@ def test_touchpoint_whose_attribution_reach_is_past_year_9999_is_400(api, organi
     }
     assert_400_on(api.post("/api/v1/touchpoints/", body, format="json"), "occurred_at")
     assert Touchpoint.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/v1/conversions/", "converted_after"),
+        ("/api/v1/conversions/", "converted_before"),
+        ("/api/v1/touchpoints/", "occurred_after"),
+        ("/api/v1/touchpoints/", "occurred_before"),
+        ("/api/v1/campaigns/", "sent_after"),
+        ("/api/v1/campaigns/", "created_before"),
+        ("/api/v1/deliveries/", "created_after"),
+    ],
+)
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_date_time_filters_out_of_range_are_400(api, organization, path, parameter, value):
+    assert_400_on(api.get(path, {parameter: value}), parameter)
