@@ -233,6 +233,18 @@ def touchpoint_delete(*, touchpoint: Touchpoint) -> None:
 # --- Conversions ----------------------------------------------------------------------------------------------------
 
 
+def _storable_text(text) -> bool:
+    """Whether a JSON string can be stored (PostgreSQL's jsonb refuses NUL) and rendered back as UTF-8 (a lone
+    surrogate cannot be). Not a string: nothing to check here."""
+    if not isinstance(text, str):
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
 def _validate_metadata(metadata) -> None:
     if metadata is None:
         return
@@ -242,7 +254,9 @@ def _validate_metadata(metadata) -> None:
     if len(metadata) > METADATA_MAX_KEYS:
         problems.append(f"At most {METADATA_MAX_KEYS} keys (got {len(metadata)}).")
     for key, value in metadata.items():
-        if not isinstance(key, str) or not 1 <= len(key) <= METADATA_KEY_MAX_LENGTH:
+        if not (_storable_text(key) and _storable_text(value)):
+            problems.append("Keys and string values must not contain NUL characters or lone surrogates.")
+        elif not isinstance(key, str) or not 1 <= len(key) <= METADATA_KEY_MAX_LENGTH:
             problems.append(f"Key '{str(key)[:80]}' must be 1..{METADATA_KEY_MAX_LENGTH} characters.")
         elif isinstance(value, str):
             if len(value) > METADATA_STRING_MAX_LENGTH:

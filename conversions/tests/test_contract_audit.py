@@ -2,7 +2,7 @@
 
 - The same payload POSTed twice is a replay (200), also when it spells a default as ``null`` or ``""``.
 - One bad batch item (``null`` included) never blocks the others.
-- Times out of range (year 1, year 9999), in a body or a filter, are a 400, never a 500.
+- Odd times (year 1, year 9999) and odd JSON strings (NUL, lone surrogates) are a 400, never a 500.
 """
 
 import pytest
@@ -139,3 +139,17 @@ def test_touchpoint_whose_attribution_reach_is_past_year_9999_is_400(api, organi
 @pytest.mark.parametrize("value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
 def test_date_time_filters_out_of_range_are_400(api, organization, path, parameter, value):
     assert_400_on(api.get(path, {parameter: value}), parameter)
+
+
+# --- Odd strings in metadata: a 400, never a 500 (PostgreSQL's jsonb refuses them) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw_metadata",
+    ['{"note": "a\\u0000b"}', '{"a\\u0000": "b"}', '{"note": "\\ud800"}', '{"\\udfff": 1}'],
+    ids=["NUL in a value", "NUL in a key", "lone surrogate in a value", "lone surrogate in a key"],
+)
+def test_metadata_with_nul_or_lone_surrogates_is_400(api, organization, raw_metadata):
+    response = api.post(URL, data=f'{{"metadata": {raw_metadata}}}', content_type="application/json")
+    assert_400_on(response, "metadata")
+    assert Conversion.objects.count() == 0
