@@ -5,6 +5,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .models import ExchangeRate
 
+RATE_FIELD = ExchangeRate._meta.get_field("rate")
+RATE_MAX_DIGITS = RATE_FIELD.max_digits
+RATE_DECIMAL_PLACES = RATE_FIELD.decimal_places
+
 BASE_CURRENCY = "EUR"
 CENT = Decimal("0.01")
 RATE_QUANTUM = Decimal("1e-12")
@@ -38,6 +42,18 @@ def convert(amount: Decimal | None, rate: Decimal | None) -> Decimal | None:
     if amount is None or rate is None:
         return None
     return (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _fits_rate_column(rate: Decimal) -> bool:
+    """Whether a rate is stored exactly by ``ExchangeRate.rate`` (the bulk import skips model validation)."""
+    _, digits, exponent = rate.as_tuple()
+    digits = list(digits)
+    while exponent < 0 and len(digits) > 1 and digits[-1] == 0:  # "24.6500" has two decimals
+        digits.pop()
+        exponent += 1
+    decimals = max(0, -exponent)
+    whole_digits = max(0, len(digits) + exponent)
+    return decimals <= RATE_DECIMAL_PLACES and whole_digits <= RATE_MAX_DIGITS - RATE_DECIMAL_PLACES
 
 
 class RateFileError(ValueError):
@@ -91,5 +107,11 @@ def parse_ecb_history(lines) -> tuple[list[tuple], list[str]]:
                 raise RateFileError(f"Line {line_number}: '{cell}' is not a number ({currency}).") from None
             if not rate.is_finite() or rate <= 0:
                 raise RateFileError(f"Line {line_number}: the {currency} rate must be a positive number.")
+            if not _fits_rate_column(rate):
+                raise RateFileError(
+                    f"Line {line_number}: the {currency} rate '{cell}' does not fit: at most "
+                    f"{RATE_MAX_DIGITS - RATE_DECIMAL_PLACES} digits before the decimal point and "
+                    f"{RATE_DECIMAL_PLACES} after it."
+                )
             rows.append((on_date, currency, rate))
     return rows, warnings

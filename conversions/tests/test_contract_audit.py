@@ -3,12 +3,16 @@
 - The same payload POSTed twice is a replay (200), also when it spells a default as ``null`` or ``""``.
 - One bad batch item (``null`` included) never blocks the others.
 - Odd times (year 1, year 9999) and odd JSON strings (NUL, lone surrogates) are a 400, never a 500.
+- ``import_rates`` refuses a rate that does not fit the rate column instead of storing it.
 """
 
+from io import StringIO
+
 import pytest
+from django.core.management import CommandError, call_command
 
 from contacts.tests.factories import ContactFactory
-from conversions.models import Conversion, Touchpoint
+from conversions.models import Conversion, ExchangeRate, Touchpoint
 from conversions.tests.factories import CampaignFactory
 
 URL = "/api/v1/conversions/"
@@ -153,3 +157,30 @@ def test_metadata_with_nul_or_lone_surrogates_is_400(api, organization, raw_meta
     response = api.post(URL, data=f'{{"metadata": {raw_metadata}}}', content_type="application/json")
     assert_400_on(response, "metadata")
     assert Conversion.objects.count() == 0
+
+
+# --- import_rates: a rate that does not fit the rate column is refused ---------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "rate", ["1e400", "1000000000000", "1.123456789", "0.000000001", "1.0000000000000000000000000001"]
+)
+def test_import_rates_refuses_a_rate_the_database_cannot_hold(tmp_path, rate):
+    path = tmp_path / "rates.csv"
+    path.write_text(f"Date,USD,CZK\n2024-01-02,1.0956,{rate}\n")
+
+    with pytest.raises(CommandError, match="Line 2"):
+        call_command("import_rates", str(path), stdout=StringIO(), stderr=StringIO())
+
+    assert ExchangeRate.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_import_rates_takes_a_rate_just_inside_the_column(tmp_path):
+    path = tmp_path / "rates.csv"
+    path.write_text("Date,IDR,CZK,USD\n2024-01-02,999999999999.99999999,0.00000001,1.0956000000000\n")
+
+    call_command("import_rates", str(path), stdout=StringIO(), stderr=StringIO())
+
+    assert ExchangeRate.objects.count() == 3
