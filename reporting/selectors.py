@@ -15,8 +15,9 @@ Money is ``Decimal`` throughout and rounded half-up to 2 decimals only in the fi
 """
 
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
@@ -311,12 +312,15 @@ def interval_starts(first: date, last: date, interval: str) -> list[date]:
     starts, current = [], interval_start(first, interval)
     while current <= last:
         starts.append(current)
-        if interval == "day":
-            current += timedelta(days=1)
-        elif interval == "week":
-            current += timedelta(days=7)
-        else:
-            current = (current + timedelta(days=32)).replace(day=1)
+        try:
+            if interval == "day":
+                current += timedelta(days=1)
+            elif interval == "week":
+                current += timedelta(days=7)
+            else:
+                current = (current + timedelta(days=32)).replace(day=1)
+        except OverflowError:  # the calendar ends on 9999-12-31
+            break
     return starts
 
 
@@ -381,20 +385,26 @@ def _order_by(sort: Sequence[tuple[str, bool]]) -> list:
     return [*terms, F("converted_at").desc(), F("pk").asc()]
 
 
+def _time_bounds(query: ReportQuery) -> dict:
+    """``converted_at`` bounds that surely contain the range's local days in any zone (see ``DAY_CUT_MARGIN``), so
+    the database can use the time index; a bound past either end of the calendar is left out (no row is there)."""
+    bounds = {}
+    with suppress(OverflowError):
+        bounds["converted_at__gte"] = datetime.combine(query.date_from, time.min, tzinfo=UTC) - DAY_CUT_MARGIN
+    with suppress(OverflowError):
+        day_after = datetime.combine(query.date_to, time.min, tzinfo=UTC) + timedelta(days=1)
+        bounds["converted_at__lt"] = day_after + DAY_CUT_MARGIN
+    return bounds
+
+
 def conversions_list_queryset(query: ReportQuery, *, sort: Sequence[tuple[str, bool]] = LIST_DEFAULT_SORT) -> QuerySet:
     """The conversions of the range that pass the filters (credited to the campaign/delivery when given).
 
     Each row carries the campaign and delivery of its largest credit (within the filter, when there is one).
     """
     organization, filters = query.organization, query.filters
-    zone = organization.zone
-    lower = datetime.combine(query.date_from, time.min, tzinfo=zone) - DAY_CUT_MARGIN
-    upper = datetime.combine(query.date_to, time.min, tzinfo=zone) + timedelta(days=1) + DAY_CUT_MARGIN
     rows = Conversion.objects.for_organization(organization).filter(
-        converted_date__gte=query.date_from,
-        converted_date__lte=query.date_to,
-        converted_at__gte=lower,
-        converted_at__lt=upper,
+        converted_date__gte=query.date_from, converted_date__lte=query.date_to, **_time_bounds(query)
     )
     for field_name, values in (
         ("currency", filters.currencies),
