@@ -431,7 +431,9 @@ def conversions_list_queryset(query: ReportQuery, *, sort: Sequence[tuple[str, b
 def conversions_list(
     query: ReportQuery, *, limit: int, offset: int, sort: Sequence[tuple[str, bool]] = LIST_DEFAULT_SORT
 ) -> tuple[list[Conversion], int]:
-    """One page of ``conversions_list_queryset`` and the total number of rows: two queries."""
+    """One page of ``conversions_list_queryset`` and the total number of rows: two queries (one past the end,
+    whatever the offset, also one no database integer holds)."""
     queryset = conversions_list_queryset(query, sort=sort)
-    page = list(queryset[offset : offset + limit])
-    return page, queryset.order_by().count()
+    total = queryset.order_by().count()
+    page = list(queryset[offset : offset + limit]) if offset < total else []
+    return page, total

@@ -133,6 +133,8 @@ class EnvelopePagination(BasePagination):
         self.limit = parse_bounded_int(request, "limit", LIMIT_DEFAULT, 1, LIMIT_MAX)
         self.offset = parse_bounded_int(request, "offset", 0, 0)
         self.total = queryset.count()
+        if self.offset >= self.total:
+            return []  # past the end: no query, whatever the offset (also one no database integer holds)
         return list(queryset[self.offset : self.offset + self.limit])
 
     def get_paginated_response(self, data):

@@ -34,3 +34,12 @@ def test_history_of_the_last_month_of_the_calendar_has_its_one_row(api, organiza
 
     assert response.status_code == 200, response.content
     assert [row["date"] for row in response.json()["history"]] == ["9999-12-01"]
+
+
+@pytest.mark.parametrize("offset", ["9223372036854775807", "99999999999999999999"])
+def test_an_offset_past_any_database_integer_is_an_empty_page(api, organization, offset):
+    response = api.get("/reporting/v1/conversions", {"offset": offset})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["conversions"] == []
+    assert response.json()["paging"] == {"start": int(offset), "count": 0, "totalCount": 0}
