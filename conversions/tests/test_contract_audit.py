@@ -184,3 +184,30 @@ def test_import_rates_takes_a_rate_just_inside_the_column(tmp_path):
     call_command("import_rates", str(path), stdout=StringIO(), stderr=StringIO())
 
     assert ExchangeRate.objects.count() == 3
+
+
+# --- A lone surrogate echoed in an error message: still the 400 envelope -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "raw_body", "field"),
+    [
+        (URL, '{"\\ud800": 1}', "\ud800"),
+        (URL, '{"type": "\\ud800"}', "type"),
+        (URL, '{"currency": "\\udfff"}', "currency"),
+        (BATCH_URL, '{"conversions": [], "\\ud800": 1}', "\ud800"),
+        ("/api/v1/campaigns/", '{"name": "Spring", "status": "\\ud800"}', "status"),
+    ],
+)
+def test_a_lone_surrogate_echoed_in_an_error_is_still_a_400_envelope(api, organization, path, raw_body, field):
+    response = api.post(path, data=raw_body, content_type="application/json")
+
+    assert_400_on(response, field)
+
+
+def test_a_lone_surrogate_in_a_batch_item_is_that_item_s_error(api, organization):
+    raw_body = '{"conversions": [{"\\ud800": 1}, {"order_id": "ORD-1"}]}'
+    response = api.post(BATCH_URL, data=raw_body, content_type="application/json")
+
+    assert response.status_code == 200
+    assert [item["status"] for item in response.json()["data"]] == ["error", "created"]
