@@ -211,3 +211,16 @@ def test_a_lone_surrogate_in_a_batch_item_is_that_item_s_error(api, organization
 
     assert response.status_code == 200
     assert [item["status"] for item in response.json()["data"]] == ["error", "created"]
+
+
+# --- A body nested too deeply to parse: a 400 like malformed JSON ---------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [URL, BATCH_URL, "/api/v1/contacts/"])
+def test_json_nested_too_deeply_to_parse_is_400(api, organization, path):
+    depth = 100_000
+    response = api.post(path, data='{"metadata": ' + "[" * depth + "]" * depth + "}", content_type="application/json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["type"] == "validation_error"
+    assert Conversion.objects.count() == 0
