@@ -85,9 +85,11 @@ def api_key_create(*, organization: Organization, name: str = "default", read_on
     while ApiKey.objects.filter(prefix=prefix).exists():
         prefix = API_KEY_PREFIX_MARK + secrets.token_hex(API_KEY_PREFIX_RANDOM_CHARS // 2)
     secret = f"{prefix}_{secrets.token_urlsafe(API_KEY_SECRET_BYTES)}"
-    api_key = ApiKey.objects.create(
+    api_key = ApiKey(
         organization=organization, name=name, prefix=prefix, secret_hash=_hash_secret(secret), read_only=read_only
     )
+    api_key.full_clean(validate_unique=False, validate_constraints=False)
+    api_key.save()
     return api_key, secret
 
 

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organization
@@ -16,9 +17,12 @@ class Command(BaseCommand):
         organization = Organization.objects.filter(slug=options["slug"]).first()
         if organization is None:
             raise CommandError(f"No organization with slug '{options['slug']}'.")
-        api_key, secret = api_key_create(
-            organization=organization, name=options["name"], read_only=options["read_only"]
-        )
+        try:
+            api_key, secret = api_key_create(
+                organization=organization, name=options["name"], read_only=options["read_only"]
+            )
+        except ValidationError as error:
+            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())) from error
         access = "read-only" if api_key.read_only else "read-write"
         self.stdout.write(f"Created {access} API key '{api_key.name}' ({api_key.prefix}) for {organization.slug}.")
         self.stdout.write("Store it now; only its hash is kept:")
