@@ -11,6 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from accounts.models import Organization
 from contacts.tests.factories import ContactFactory
 from conversions.models import Conversion, ExchangeRate, Touchpoint
 from conversions.tests.factories import CampaignFactory
@@ -224,3 +225,14 @@ def test_json_nested_too_deeply_to_parse_is_400(api, organization, path):
     assert response.status_code == 400, response.content
     assert response.json()["error"]["type"] == "validation_error"
     assert Conversion.objects.count() == 0
+
+
+# --- seed_demo: an invalid new organization slug is a CommandError --------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("slug", ["bad slug!", "x" * 51])
+def test_seed_demo_for_an_invalid_new_slug_is_a_command_error(slug):
+    with pytest.raises(CommandError, match="slug"):
+        call_command("seed_demo", organization=slug, conversions=1, stdout=StringIO(), stderr=StringIO())
+    assert not Organization.objects.exists()

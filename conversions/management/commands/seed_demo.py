@@ -2,6 +2,7 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
@@ -40,9 +41,14 @@ class Command(BaseCommand):
         if options["conversions"] < 0:
             raise CommandError("--conversions must be ≥ 0.")
         rng = random.Random(options["seed"])
-        organization = Organization.objects.filter(slug=options["organization"]).first() or organization_create(
-            slug=options["organization"], name=options["organization"].title(), timezone_name="Europe/Prague"
-        )
+        organization = Organization.objects.filter(slug=options["organization"]).first()
+        if organization is None:
+            try:
+                organization = organization_create(
+                    slug=options["organization"], name=options["organization"].title(), timezone_name="Europe/Prague"
+                )
+            except ValidationError as error:
+                raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())) from error
         today = timezone.localdate(timezone=organization.zone)
         self._rates(today, rng)
         campaigns, deliveries = self._campaigns(organization, today)
