@@ -7,7 +7,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -86,6 +86,9 @@ def exception_handler(exc, context):
             error_body(413, f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."),
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
+    elif isinstance(exc, SuspiciousOperation):
+        # E.g. more query parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS: Django's own answer is a 400 too.
+        return Response(error_body(400, str(exc)), status=status.HTTP_400_BAD_REQUEST)
 
     if isinstance(exc, ConflictError):
         set_rollback()
