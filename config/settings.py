@@ -148,6 +148,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(CELERY_QUEUE_DIR),
         "store_processed": False,
         "polling_interval": 0.2,
+        "control_folder": str(VAR_DIR / "celery-control"),
     }
 else:
     # Seconds before a message taken by a worker that died without acknowledging it is delivered again.
