@@ -63,9 +63,7 @@ class Delivery(TenantModel):
         SMARTFLOW = "smartflow", "Smartflow"
 
     name = models.CharField(max_length=NAME_MAX_LENGTH)
-    campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
-    )
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SMARTFLOW)
     language = models.CharField(max_length=2, blank=True, default="", validators=[validate_language])
 
@@ -150,7 +148,11 @@ class Conversion(TenantModel):
         max_digits=REFERENCE_MONEY_MAX_DIGITS, decimal_places=2, null=True, blank=True, editable=False
     )
     reference_rate = models.DecimalField(
-        max_digits=30, decimal_places=12, null=True, blank=True, editable=False,
+        max_digits=30,
+        decimal_places=12,
+        null=True,
+        blank=True,
+        editable=False,
         help_text="Reference currency units per unit of the conversion's currency, at its date.",
     )
     order_id = models.CharField(max_length=ORDER_ID_MAX_LENGTH, null=True, blank=True)
