@@ -11,6 +11,17 @@ from .admin_scoping import organizations_for, scope_queryset
 from .models import Organization
 
 
+def filter_by_uuid(queryset, value, apply):
+    """A filter chosen in the sidebar: none chosen keeps every row; a value that is not a UUID matches nothing."""
+    if not value:
+        return queryset
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return queryset.none()
+    return apply(queryset, value)
+
+
 class CappedCountPaginator(Paginator):
     """A paginator that never counts a huge table: ``COUNT(*)`` over at most ``count_cap + 1`` rows.
 
@@ -45,14 +56,7 @@ class TenantRelatedFilter(admin.SimpleListFilter):
         return bool(self.lookup_choices) or self.value() is not None
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        try:
-            uuid.UUID(value)
-        except ValueError:
-            return queryset.none()
-        return self.filter_by(queryset, value)
+        return filter_by_uuid(queryset, self.value(), self.filter_by)
 
     def filter_by(self, queryset, value):
         return queryset.filter(**{self.parameter_name: value})
@@ -110,13 +114,5 @@ class OrganizationFilter(admin.SimpleListFilter):
         return len(self.lookup_choices) > 1 or self.value() is not None
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        try:
-            uuid.UUID(value)
-        except ValueError:
-            return queryset.none()
-        if issubclass(queryset.model, Organization):
-            return queryset.filter(pk=value)
-        return queryset.filter(organization_id=value)
+        field = "pk" if issubclass(queryset.model, Organization) else "organization_id"
+        return filter_by_uuid(queryset, self.value(), lambda rows, value: rows.filter(**{field: value}))
