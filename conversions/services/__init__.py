@@ -1,0 +1,67 @@
+"""Writes for campaigns, deliveries, touchpoints, conversions, attribution and exchange rates.
+
+The one path for business rules: the API, the batch endpoint, the admin, the CSV import, the management
+commands and the Celery tasks all call these functions, so validation, deduplication, attribution, reference
+amounts and report invalidation cannot differ between them. One module per concern; callers import from here.
+"""
+
+from .conversion import (
+    BATCH_MAX_ITEMS,
+    CONVERSION_WRITABLE_FIELDS,
+    BatchOutcome,
+    conversion_create,
+    conversion_delete,
+    conversion_update,
+    conversions_create_batch,
+)
+from .credit import (
+    conversion_attribute,
+    conversion_credit_rows,
+    conversions_reattribute,
+    conversions_reattribute_contact_window,
+)
+from .exchange_rates import (
+    conversions_revalue,
+    exchange_rate_delete,
+    exchange_rate_set,
+    exchange_rate_update,
+    exchange_rates_import,
+)
+from .targets import (
+    campaign_create,
+    campaign_delete,
+    campaign_update,
+    delivery_create,
+    delivery_delete,
+    delivery_update,
+)
+from .touchpoints import touchpoint_create, touchpoint_delete, touchpoint_update, touchpoints_bulk_create
+
+__all__ = [
+    "BATCH_MAX_ITEMS",
+    "CONVERSION_WRITABLE_FIELDS",
+    "BatchOutcome",
+    "campaign_create",
+    "campaign_delete",
+    "campaign_update",
+    "conversion_attribute",
+    "conversion_create",
+    "conversion_credit_rows",
+    "conversion_delete",
+    "conversion_update",
+    "conversions_create_batch",
+    "conversions_reattribute",
+    "conversions_reattribute_contact_window",
+    "conversions_revalue",
+    "delivery_create",
+    "delivery_delete",
+    "delivery_update",
+    "exchange_rate_delete",
+    "exchange_rate_set",
+    "exchange_rate_update",
+    "exchange_rates_import",
+    "touchpoint_create",
+    "touchpoint_delete",
+    "touchpoint_update",
+    "touchpoints_bulk_create",
+]

@@ -1,0 +1,132 @@
+"""Attribution: the credit rows a conversion should have, stored and recomputed when the data changes."""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+
+from conversions.attribution import Candidate, choose_credit, split_money
+from conversions.models import Attribution, Conversion, Touchpoint
+
+from .base import CANDIDATE_TOUCHPOINT_KINDS, _conversions_touched
+
+
+def _touch_candidates(contact_ids, start: datetime, end: datetime) -> dict:
+    """Open and click touchpoints of these contacts in ``[start, end]``, as candidates grouped by contact."""
+    rows = Touchpoint.objects.filter(
+        contact_id__in=contact_ids, kind__in=CANDIDATE_TOUCHPOINT_KINDS, occurred_at__gte=start, occurred_at__lte=end
+    ).values_list("pk", "contact_id", "occurred_at", "campaign_id", "delivery_id", "delivery__campaign_id")
+    by_contact: dict = {}
+    for pk, contact_id, occurred_at, campaign_id, delivery_id, delivery_campaign_id in rows:
+        by_contact.setdefault(contact_id, []).append(
+            Candidate(occurred_at, str(pk), campaign_id or delivery_campaign_id, delivery_id)
+        )
+    return by_contact
+
+
+def _window_start(conversion: Conversion) -> datetime:
+    return conversion.converted_at - timedelta(days=conversion.attribution_window)
+
+
+def _candidates(conversion: Conversion) -> list[Candidate]:
+    if conversion.contact_id is None:
+        return []
+    touches = _touch_candidates([conversion.contact_id], _window_start(conversion), conversion.converted_at)
+    return touches.get(conversion.contact_id, [])
+
+
+def _explicit_credit(conversion: Conversion) -> list[tuple]:
+    if conversion.campaign_id is None and conversion.delivery_id is None:
+        return []
+    campaign_id = conversion.campaign_id or (conversion.delivery.campaign_id if conversion.delivery else None)
+    return [(campaign_id, conversion.delivery_id, Decimal(1))]
+
+
+def conversion_credit_rows(conversion: Conversion, candidates: list[Candidate] | None = None) -> list[Attribution]:
+    """The attribution rows a conversion should have now (unsaved): explicit target first, else touchpoints.
+
+    ``candidates`` may be given by a caller that fetched the touchpoints of many conversions in one query.
+    """
+    credit = _explicit_credit(conversion)
+    if not credit:
+        if candidates is None:
+            candidates = _candidates(conversion)
+        chosen = choose_credit(conversion.attribution_model, candidates)
+        credit = [(item.campaign_id, item.delivery_id, item.weight) for item in chosen]
+    weights = [weight for _, _, weight in credit]
+    money = {
+        field: split_money(getattr(conversion, field), weights)
+        for field in ("revenue", "revenue_without_tax", "reference_revenue", "reference_revenue_without_tax")
+    }
+    return [
+        Attribution(
+            organization_id=conversion.organization_id,
+            conversion=conversion,
+            campaign_id=campaign_id,
+            delivery_id=delivery_id,
+            weight=weight,
+            **{field: amounts[index] for field, amounts in money.items()},
+        )
+        for index, (campaign_id, delivery_id, weight) in enumerate(credit)
+    ]
+
+
+@transaction.atomic
+def conversion_attribute(*, conversion: Conversion) -> list[Attribution]:
+    """Replace a conversion's credit with what its data says now. Idempotent."""
+    conversion.attributions.all().delete()
+    rows = Attribution.objects.bulk_create(conversion_credit_rows(conversion))
+    conversion._prefetched_objects_cache = {}
+    return rows
+
+
+@transaction.atomic
+def conversions_reattribute(*, conversion_ids: Iterable) -> int:
+    """Re-attribute these conversions (those that still exist); returns how many were processed."""
+    conversions = Conversion.objects.filter(pk__in=list(conversion_ids)).select_related("organization", "delivery")
+    processed = 0
+    touched: dict = {}
+    for conversion in conversions:
+        before = sorted(conversion.attributions.values_list("campaign_id", "delivery_id", "weight"), key=str)
+        rows = conversion_attribute(conversion=conversion)
+        after = sorted(((row.campaign_id, row.delivery_id, row.weight) for row in rows), key=str)
+        if before != after:
+            touched.setdefault(conversion.organization, set()).add(conversion.converted_date)
+        processed += 1
+    for organization, days in touched.items():
+        _conversions_touched(organization, days)
+    return processed
+
+
+def conversions_reattribute_contact_window(*, contact_id, start: datetime, end: datetime) -> int:
+    """Re-attribute one contact's conversions in ``[start, end]`` (the reach of a changed touchpoint)."""
+    ids = Conversion.objects.filter(
+        contact_id=contact_id, converted_at__gte=start, converted_at__lte=end, campaign__isnull=True,
+        delivery__isnull=True,
+    ).values_list("pk", flat=True)  # fmt: skip
+    return conversions_reattribute(conversion_ids=list(ids))
+
+
+def _attribute_many(conversions: list[Conversion]) -> None:
+    """Credit for freshly inserted conversions: one touchpoint query for all of them, one INSERT of the rows."""
+    touched = [c for c in conversions if c.contact_id and c.campaign_id is None and c.delivery_id is None]
+    touches = (
+        _touch_candidates(
+            {c.contact_id for c in touched},
+            min(_window_start(c) for c in touched),
+            max(c.converted_at for c in touched),
+        )
+        if touched
+        else {}
+    )
+    rows = []
+    for conversion in conversions:
+        window_start = _window_start(conversion)
+        candidates = [
+            candidate
+            for candidate in touches.get(conversion.contact_id, [])
+            if window_start <= candidate.occurred_at <= conversion.converted_at
+        ]
+        rows.extend(conversion_credit_rows(conversion, candidates))
+    Attribution.objects.bulk_create(rows, batch_size=1000)

@@ -1,0 +1,153 @@
+"""Writes for exchange rates and the revaluation of the conversions a rate change affects."""
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+
+from conversions import rates
+from conversions.attribution import split_money
+from conversions.models import Attribution, Conversion, ExchangeRate
+
+from .base import _after_commit, _conversions_touched
+
+
+def _enqueue_revaluation(currency: str, since: date) -> None:
+    from conversions.tasks import revalue_conversions_task
+
+    _after_commit(revalue_conversions_task, currency, since.isoformat())
+
+
+@transaction.atomic
+def exchange_rate_set(*, currency: str, on_date: date, rate: Decimal) -> tuple[ExchangeRate, bool]:
+    """Create or change the rate of one currency on one day; affected conversions are revalued in the background."""
+    currency = (currency or "").upper()
+    candidate = ExchangeRate(currency=currency, date=on_date, rate=rate)
+    candidate.full_clean(validate_unique=False, validate_constraints=False)
+    if rate <= 0:
+        raise ValidationError({"rate": ["Must be greater than 0."]})
+    exchange_rate, created = ExchangeRate.objects.update_or_create(
+        currency=currency, date=on_date, defaults={"rate": rate}
+    )
+    _enqueue_revaluation(currency, on_date)
+    return exchange_rate, created
+
+
+@transaction.atomic
+def exchange_rate_update(*, exchange_rate: ExchangeRate, **fields) -> ExchangeRate:
+    old = (exchange_rate.currency, exchange_rate.date)
+    for name, value in fields.items():
+        setattr(exchange_rate, name, value)
+    exchange_rate.currency = exchange_rate.currency.upper()
+    exchange_rate.full_clean(validate_unique=False, validate_constraints=False)
+    if exchange_rate.rate <= 0:
+        raise ValidationError({"rate": ["Must be greater than 0."]})
+    clash = ExchangeRate.objects.filter(currency=exchange_rate.currency, date=exchange_rate.date).exclude(
+        pk=exchange_rate.pk
+    )
+    if clash.exists():
+        raise ValidationError({"date": ["A rate for this currency and date already exists."]})
+    exchange_rate.save()
+    _enqueue_revaluation(old[0], old[1])
+    _enqueue_revaluation(exchange_rate.currency, exchange_rate.date)
+    return exchange_rate
+
+
+@transaction.atomic
+def exchange_rate_delete(*, exchange_rate: ExchangeRate) -> None:
+    currency, on_date = exchange_rate.currency, exchange_rate.date
+    exchange_rate.delete()
+    _enqueue_revaluation(currency, on_date)
+
+
+@transaction.atomic
+def exchange_rates_import(*, rows: Iterable[tuple[date, str, Decimal]]) -> dict:
+    """Upsert many ECB rates at once (bulk SQL) and enqueue one revaluation per currency from its earliest day."""
+    incoming = {(currency, on_date): rate for on_date, currency, rate in rows}
+    existing = {
+        (rate.currency, rate.date): rate
+        for rate in ExchangeRate.objects.filter(currency__in={currency for currency, _ in incoming})
+    }
+    to_create, to_update = [], []
+    earliest_change: dict[str, date] = {}
+    for (currency, on_date), rate in incoming.items():
+        current = existing.get((currency, on_date))
+        if current is None:
+            to_create.append(ExchangeRate(currency=currency, date=on_date, rate=rate))
+        elif current.rate != rate:
+            current.rate = rate
+            to_update.append(current)
+        else:
+            continue
+        earliest_change[currency] = min(on_date, earliest_change.get(currency, on_date))
+    ExchangeRate.objects.bulk_create(to_create, batch_size=1000)
+    ExchangeRate.objects.bulk_update(to_update, ["rate", "updated_at"], batch_size=1000)
+    for currency, since in earliest_change.items():
+        _enqueue_revaluation(currency, since)
+    return {
+        "created": len(to_create),
+        "updated": len(to_update),
+        "unchanged": len(incoming) - len(to_create) - len(to_update),
+    }
+
+
+def conversions_revalue(*, currency: str, since: date) -> int:
+    """Recompute reference amounts (and the credited reference amounts) of conversions a rate change may affect.
+
+    Affected: conversions in or into ``currency`` dated on or after ``since``. Done in chunks, each one
+    transaction with bulk updates, and exact Decimal arithmetic on every database. Idempotent.
+    """
+    affected = (
+        Conversion.objects.filter(Q(currency=currency) | Q(reference_currency=currency), converted_date__gte=since)
+        .exclude(currency=F("reference_currency"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    ids = list(affected)
+    changed = 0
+    chunk_size = settings.REVALUATION_CHUNK_SIZE
+    for start in range(0, len(ids), chunk_size):
+        changed += _revalue_chunk(ids[start : start + chunk_size])
+    return changed
+
+
+@transaction.atomic
+def _revalue_chunk(ids: list) -> int:
+    conversions = list(
+        Conversion.objects.filter(pk__in=ids).select_related("organization").prefetch_related("attributions")
+    )
+    rate_cache: dict = {}
+    changed_conversions, changed_attributions = [], []
+    touched: dict = {}
+    for conversion in conversions:
+        key = (conversion.currency, conversion.reference_currency, conversion.converted_date)
+        if key not in rate_cache:
+            rate_cache[key] = rates.conversion_rate(*key)
+        before = (conversion.reference_revenue, conversion.reference_revenue_without_tax)
+        rate = rate_cache[key]
+        conversion.reference_rate = None if rate is None else rate.quantize(rates.RATE_QUANTUM)
+        conversion.reference_revenue = rates.convert(conversion.revenue, rate)
+        conversion.reference_revenue_without_tax = rates.convert(conversion.revenue_without_tax, rate)
+        if before == (conversion.reference_revenue, conversion.reference_revenue_without_tax):
+            continue
+        changed_conversions.append(conversion)
+        touched.setdefault(conversion.organization, set()).add(conversion.converted_date)
+        attributions = list(conversion.attributions.all())
+        weights = [attribution.weight for attribution in attributions]
+        for field in ("reference_revenue", "reference_revenue_without_tax"):
+            for attribution, amount in zip(attributions, split_money(getattr(conversion, field), weights), strict=True):
+                setattr(attribution, field, amount)
+        changed_attributions.extend(attributions)
+    Conversion.objects.bulk_update(
+        changed_conversions, ["reference_rate", "reference_revenue", "reference_revenue_without_tax"], batch_size=500
+    )
+    Attribution.objects.bulk_update(
+        changed_attributions, ["reference_revenue", "reference_revenue_without_tax"], batch_size=500
+    )
+    for organization, days in touched.items():
+        _conversions_touched(organization, days)
+    return len(changed_conversions)

@@ -1,0 +1,59 @@
+"""Writes for campaigns and deliveries, the targets conversions are credited to."""
+
+from django.db import transaction
+
+from accounts.models import Organization
+from conversions.models import Attribution, Campaign, Delivery
+
+from .base import _clean_and_save
+from .credit import conversions_reattribute
+
+
+@transaction.atomic
+def campaign_create(*, organization: Organization, **fields) -> Campaign:
+    campaign = Campaign(organization=organization, **fields)
+    _clean_and_save(campaign)
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, **fields) -> Campaign:
+    for name, value in fields.items():
+        setattr(campaign, name, value)
+    _clean_and_save(campaign)
+    return campaign
+
+
+@transaction.atomic
+def campaign_delete(*, campaign: Campaign) -> None:
+    """Delete a campaign; conversions it was credited with are re-attributed among what remains."""
+    affected = list(Attribution.objects.filter(campaign=campaign).values_list("conversion_id", flat=True))
+    campaign.delete()
+    conversions_reattribute(conversion_ids=affected)
+
+
+@transaction.atomic
+def delivery_create(*, organization: Organization, **fields) -> Delivery:
+    delivery = Delivery(organization=organization, **fields)
+    _clean_and_save(delivery, campaign=delivery.campaign)
+    return delivery
+
+
+@transaction.atomic
+def delivery_update(*, delivery: Delivery, **fields) -> Delivery:
+    campaign_changed = "campaign" in fields and fields["campaign"] != delivery.campaign
+    for name, value in fields.items():
+        setattr(delivery, name, value)
+    _clean_and_save(delivery, campaign=delivery.campaign)
+    if campaign_changed:
+        # Credit to a delivery counts for its campaign: moving the delivery moves that credit.
+        affected = Attribution.objects.filter(delivery=delivery).values_list("conversion_id", flat=True)
+        conversions_reattribute(conversion_ids=list(affected))
+    return delivery
+
+
+@transaction.atomic
+def delivery_delete(*, delivery: Delivery) -> None:
+    affected = list(Attribution.objects.filter(delivery=delivery).values_list("conversion_id", flat=True))
+    delivery.delete()
+    conversions_reattribute(conversion_ids=affected)

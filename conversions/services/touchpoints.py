@@ -1,0 +1,111 @@
+"""Writes for touchpoints; changes inside existing conversions' windows re-attribute them in the background."""
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, Organization
+from conversions.models import Conversion, Touchpoint
+
+from .base import CANDIDATE_TOUCHPOINT_KINDS, DATETIME_OUT_OF_RANGE, _after_commit, _check_same_organization
+
+
+def _touchpoint_validate(touchpoint: Touchpoint) -> None:
+    _check_same_organization(
+        touchpoint.organization,
+        contact=touchpoint.contact,
+        campaign=touchpoint.campaign,
+        delivery=touchpoint.delivery,
+    )
+    if touchpoint.campaign_id is None and touchpoint.delivery_id is None:
+        raise ValidationError({"campaign_id": ["A touchpoint needs a campaign_id or a delivery_id."]})
+    touchpoint.full_clean(exclude=["organization"], validate_unique=False, validate_constraints=False)
+    try:
+        # The conversions it may credit are looked up to the longest window after it.
+        touchpoint.occurred_at + timedelta(days=ATTRIBUTION_WINDOW_MAX_DAYS)
+    except OverflowError:
+        raise ValidationError({"occurred_at": [DATETIME_OUT_OF_RANGE]}) from None
+
+
+def _enqueue_reattribution_for_touches(touches: Iterable[tuple]) -> None:
+    """Late data: re-attribute, in the background, conversions whose window may contain these touches.
+
+    A touch at ``t`` can only matter to a conversion of the same contact in ``[t, t + 90 days]`` (the longest
+    window); the task recomputes each such conversion exactly, so over-selecting is harmless.
+    """
+    from conversions.tasks import reattribute_contact_window_task
+
+    for contact_id, occurred_at in touches:
+        _after_commit(
+            reattribute_contact_window_task,
+            str(contact_id),
+            occurred_at.isoformat(),
+            (occurred_at + timedelta(days=ATTRIBUTION_WINDOW_MAX_DAYS)).isoformat(),
+        )
+
+
+@transaction.atomic
+def touchpoint_create(*, organization: Organization, **fields) -> Touchpoint:
+    touchpoint = Touchpoint(organization=organization, **fields)
+    _touchpoint_validate(touchpoint)
+    touchpoint.save()
+    if touchpoint.kind in CANDIDATE_TOUCHPOINT_KINDS:
+        _enqueue_reattribution_for_touches([(touchpoint.contact_id, touchpoint.occurred_at)])
+    return touchpoint
+
+
+REATTRIBUTION_TASK_BATCH = 500
+
+
+@transaction.atomic
+def touchpoints_bulk_create(*, organization: Organization, touchpoints: list[dict]) -> list[Touchpoint]:
+    """Load many touchpoints in one INSERT; affected conversions are re-attributed in batched background tasks.
+
+    Every touchpoint is validated first (a bad one raises and nothing is stored). One query finds the
+    conversions whose window may contain a new touch, instead of one task per touchpoint.
+    """
+    from conversions.tasks import reattribute_conversions_task
+
+    rows = [Touchpoint(organization=organization, **fields) for fields in touchpoints]
+    for row in rows:
+        _touchpoint_validate(row)
+    Touchpoint.objects.bulk_create(rows, batch_size=1000)
+    reach: dict = {}
+    for row in rows:
+        if row.kind in CANDIDATE_TOUCHPOINT_KINDS:
+            start, end = reach.get(row.contact_id, (row.occurred_at, row.occurred_at))
+            reach[row.contact_id] = (min(start, row.occurred_at), max(end, row.occurred_at))
+    if reach:
+        earliest = min(start for start, _ in reach.values())
+        candidates = Conversion.objects.filter(
+            contact_id__in=list(reach), converted_at__gte=earliest, campaign__isnull=True, delivery__isnull=True
+        ).values_list("pk", "contact_id", "converted_at")
+        limit = timedelta(days=ATTRIBUTION_WINDOW_MAX_DAYS)
+        affected = [
+            str(pk)
+            for pk, contact_id, converted_at in candidates
+            if reach[contact_id][0] <= converted_at <= reach[contact_id][1] + limit
+        ]
+        for start in range(0, len(affected), REATTRIBUTION_TASK_BATCH):
+            _after_commit(reattribute_conversions_task, affected[start : start + REATTRIBUTION_TASK_BATCH])
+    return rows
+
+
+@transaction.atomic
+def touchpoint_update(*, touchpoint: Touchpoint, **fields) -> Touchpoint:
+    before = (touchpoint.contact_id, touchpoint.occurred_at)
+    for name, value in fields.items():
+        setattr(touchpoint, name, value)
+    _touchpoint_validate(touchpoint)
+    touchpoint.save()
+    _enqueue_reattribution_for_touches({before, (touchpoint.contact_id, touchpoint.occurred_at)})
+    return touchpoint
+
+
+@transaction.atomic
+def touchpoint_delete(*, touchpoint: Touchpoint) -> None:
+    touch = (touchpoint.contact_id, touchpoint.occurred_at)
+    touchpoint.delete()
+    _enqueue_reattribution_for_touches([touch])
