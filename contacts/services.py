@@ -62,14 +62,20 @@ def contact_delete(*, contact: Contact) -> None:
     contact.delete()
 
 
+def contact_build_for_email(*, organization: Organization, email: str) -> Contact:
+    """A new, validated, unsaved contact for an e-mail (for callers that save it later, possibly in bulk)."""
+    candidate = Contact(organization=organization, email=normalize_email(email))
+    candidate.full_clean(exclude=["organization"], validate_unique=False, validate_constraints=False)
+    return candidate
+
+
 def contact_get_or_create_by_email(*, organization: Organization, email: str) -> Contact:
     """Find the contact with this e-mail (case-insensitive) or create it; safe against concurrent creators."""
     email = normalize_email(email)
     contact = Contact.objects.for_organization(organization).filter(email=email).first()
     if contact is not None:
         return contact
-    candidate = Contact(organization=organization, email=email)
-    candidate.full_clean(exclude=["organization"], validate_unique=False, validate_constraints=False)
+    candidate = contact_build_for_email(organization=organization, email=email)
     try:
         with transaction.atomic():
             candidate.save()

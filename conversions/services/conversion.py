@@ -14,7 +14,7 @@ from accounts.history import history_context
 from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, ATTRIBUTION_WINDOW_MIN_DAYS, Organization
 from accounts.validators import validate_timezone
 from contacts.models import Contact
-from contacts.services import contact_get_or_create_by_email, normalize_email
+from contacts.services import contact_build_for_email, contact_get_or_create_by_email, normalize_email
 from conversions import rates
 from conversions.models import COUNT_MAX, COUNT_MIN, MONEY_MAX, Conversion
 
@@ -191,8 +191,7 @@ class _Lookups:
     def contact(self, organization: Organization, email: str) -> Contact:
         if email not in self.contacts_by_email:
             if self.defer_new_contacts:
-                contact = Contact(organization=organization, email=email)
-                contact.full_clean(exclude=["organization"], validate_unique=False, validate_constraints=False)
+                contact = contact_build_for_email(organization=organization, email=email)
             else:
                 contact = contact_get_or_create_by_email(organization=organization, email=email)
             self.contacts_by_email[email] = contact
