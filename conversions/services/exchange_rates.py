@@ -1,6 +1,6 @@
 """Writes for exchange rates and the revaluation of the conversions a rate change affects."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -14,6 +14,8 @@ from conversions.attribution import split_money
 from conversions.models import Attribution, Conversion, ExchangeRate
 
 from .base import _after_commit, _conversions_touched
+
+RATE_WRITE_BATCH = 1000
 
 
 def _enqueue_revaluation(currency: str, since: date) -> None:
@@ -65,8 +67,12 @@ def exchange_rate_delete(*, exchange_rate: ExchangeRate) -> None:
 
 
 @transaction.atomic
-def exchange_rates_import(*, rows: Iterable[tuple[date, str, Decimal]]) -> dict:
-    """Upsert many ECB rates at once (bulk SQL) and enqueue one revaluation per currency from its earliest day."""
+def exchange_rates_import(
+    *, rows: Iterable[tuple[date, str, Decimal]], on_progress: Callable[[int], None] | None = None
+) -> dict:
+    """Upsert many ECB rates in one transaction (bulk SQL); enqueue one revaluation per currency from its earliest
+    changed day. ``on_progress`` is called with the number of rows handled after each write batch."""
+    on_progress = on_progress or (lambda handled: None)
     incoming = {(currency, on_date): rate for on_date, currency, rate in rows}
     existing = {
         (rate.currency, rate.date): rate
@@ -84,15 +90,17 @@ def exchange_rates_import(*, rows: Iterable[tuple[date, str, Decimal]]) -> dict:
         else:
             continue
         earliest_change[currency] = min(on_date, earliest_change.get(currency, on_date))
-    ExchangeRate.objects.bulk_create(to_create, batch_size=1000)
-    ExchangeRate.objects.bulk_update(to_update, ["rate", "updated_at"], batch_size=1000)
+    unchanged = len(incoming) - len(to_create) - len(to_update)
+    on_progress(unchanged)
+    for start in range(0, len(to_create), RATE_WRITE_BATCH):
+        on_progress(len(ExchangeRate.objects.bulk_create(to_create[start : start + RATE_WRITE_BATCH])))
+    for start in range(0, len(to_update), RATE_WRITE_BATCH):
+        batch = to_update[start : start + RATE_WRITE_BATCH]
+        ExchangeRate.objects.bulk_update(batch, ["rate", "updated_at"])
+        on_progress(len(batch))
     for currency, since in earliest_change.items():
         _enqueue_revaluation(currency, since)
-    return {
-        "created": len(to_create),
-        "updated": len(to_update),
-        "unchanged": len(incoming) - len(to_create) - len(to_update),
-    }
+    return {"created": len(to_create), "updated": len(to_update), "unchanged": unchanged}
 
 
 def conversions_revalue(*, currency: str, since: date) -> int:

@@ -76,3 +76,13 @@ def test_malformed_files_are_refused_whole(tmp_path, text, message):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="No such file"):
         call_command("import_rates", str(tmp_path / "nope.csv"))
+
+
+@pytest.mark.django_db
+def test_import_enqueues_one_revaluation_per_changed_currency(tmp_path, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        _import(tmp_path, ECB_SAMPLE)
+    assert len(callbacks) == 4  # USD, JPY, CZK, HUF
+    with django_capture_on_commit_callbacks() as callbacks:
+        _import(tmp_path, ECB_SAMPLE.replace("24.658", "24.700"))
+    assert len(callbacks) == 1  # only CZK changed

@@ -9,13 +9,11 @@ from tqdm import tqdm
 from conversions.rates import RateFileError, parse_ecb_history
 from conversions.services import exchange_rates_import
 
-IMPORT_CHUNK_ROWS = 20_000
-
 
 class Command(BaseCommand):
     help = (
         "Import exchange rates (units per 1 EUR) from the ECB history CSV (Date,USD,JPY,...; N/A cells allowed), "
-        "or the zip it is published in. Idempotent: re-importing changes only rates that differ. "
+        "or the zip it is published in, in one transaction. Idempotent: re-importing changes only rates that differ. "
         "Conversions whose reference amounts change are revalued in the background."
     )
 
@@ -41,17 +39,11 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: {error}") from error
         for warning in warnings:
             self.stderr.write(warning)
-        totals = {"created": 0, "updated": 0, "unchanged": 0}
         with tqdm(total=len(rows), unit="rate", disable=None, file=self.stderr) as progress:
-            for start in range(0, len(rows), IMPORT_CHUNK_ROWS):
-                chunk = rows[start : start + IMPORT_CHUNK_ROWS]
-                try:
-                    result = exchange_rates_import(rows=chunk)
-                except ValidationError as error:
-                    raise CommandError("; ".join(error.messages)) from error
-                for key in totals:
-                    totals[key] += result[key]
-                progress.update(len(chunk))
+            try:
+                totals = exchange_rates_import(rows=rows, on_progress=progress.update)
+            except ValidationError as error:
+                raise CommandError("; ".join(error.messages)) from error
         self.stdout.write(
             f"Imported {len(rows)} rates: {totals['created']} new, {totals['updated']} changed, "
             f"{totals['unchanged']} unchanged."
