@@ -1,10 +1,12 @@
-"""Admin of organizations, memberships and API keys (scoped by ``accounts.admin_mixins``)."""
+"""Admin of organizations, memberships and API keys (scoped by ``core.admin.mixins``)."""
 
 from django import forms
 from django.contrib import admin, messages
 
-from .admin_filters import OrganizationFilter
-from .admin_mixins import ServiceAdminMixin, copy_state
+from core.admin.filters import OrganizationFilter
+from core.admin.mixins import ServiceAdminMixin, copy_state
+from core.validators import timezone_names
+
 from .models import ApiKey, Membership, Organization
 from .services import (
     api_key_create,
@@ -14,7 +16,6 @@ from .services import (
     organization_create,
     organization_update,
 )
-from .validators import timezone_names
 
 admin.site.site_header = "Conversion management"
 admin.site.site_title = "Conversion management admin"

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from .models import ApiKey, Organization
@@ -57,3 +58,18 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.ApiKeyAuthentication"
+    name = ["BearerApiKey", "HeaderApiKey"]
+
+    def get_security_requirement(self, auto_schema):
+        # Either header works: a list of requirements is an OR.
+        return [{"BearerApiKey": []}, {"HeaderApiKey": []}]
+
+    def get_security_definition(self, auto_schema):
+        return [
+            {"type": "http", "scheme": "bearer", "description": "`Authorization: Bearer <API key>`"},
+            {"type": "apiKey", "in": "header", "name": "X-Api-Key", "description": "`X-Api-Key: <API key>`"},
+        ]

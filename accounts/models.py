@@ -6,7 +6,7 @@ import zoneinfo
 from django.conf import settings
 from django.db import models
 
-from .validators import validate_currency, validate_timezone
+from core.validators import validate_currency, validate_timezone
 
 ATTRIBUTION_WINDOW_MIN_DAYS = 1
 ATTRIBUTION_WINDOW_MAX_DAYS = 90
@@ -132,15 +132,6 @@ class TenantModel(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = TenantQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-
-class HistoryActor(models.Model):
-    """Extra column of every historical table: the API key that made the change, when it was not a staff user."""
-
-    history_api_key = models.CharField(max_length=130, blank=True, default="")
 
     class Meta:
         abstract = True

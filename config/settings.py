@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "import_export",
     "django_celery_beat",
     "django_celery_results",
+    "core",
     "accounts",
     "contacts",
     "conversions",
@@ -118,10 +119,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=40 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.HasOrganizationApiKey"],
-    "DEFAULT_RENDERER_CLASSES": ["accounts.api.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["accounts.api.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["core.api.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "accounts.api.schema.EnvelopeAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.EnvelopeAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": API_THROTTLE_RATE},
     "UNAUTHENTICATED_USER": None,
@@ -186,5 +187,9 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}},
 }
 
-REST_FRAMEWORK["EXCEPTION_HANDLER"] = "accounts.api.envelope.exception_handler"
-REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "accounts.api.envelope.EnvelopePagination"
+REST_FRAMEWORK["EXCEPTION_HANDLER"] = "core.api.envelope.exception_handler"
+REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "core.api.envelope.EnvelopePagination"
+
+# The tenant, as the kernel (core/) sees it: named here like AUTH_USER_MODEL, so core never imports accounts.
+TENANT_MODEL = "accounts.Organization"
+TENANT_MEMBERSHIP_MODEL = "accounts.Membership"

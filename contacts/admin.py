@@ -2,9 +2,9 @@
 
 from django.contrib import admin
 
-from accounts.admin_filters import CappedCountPaginator, OrganizationFilter, recent_values_filter
-from accounts.admin_mixins import TenantHistoryAdmin, register_history_log
-from accounts.resources import TenantImportExportMixin
+from core.admin.filters import CappedCountPaginator, OrganizationFilter, recent_values_filter
+from core.admin.mixins import TenantHistoryAdmin, register_history_log
+from core.import_export import TenantImportExportMixin
 
 from .models import Contact
 from .resources import ContactResource

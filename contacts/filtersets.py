@@ -1,6 +1,6 @@
 import django_filters
 
-from accounts.filters import IsoDateTimeFilter
+from core.filtersets import IsoDateTimeFilter
 
 from .models import Contact
 

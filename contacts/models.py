@@ -2,9 +2,9 @@
 
 from django.db import models
 
-from accounts.history import audited
 from accounts.models import TenantModel
-from accounts.validators import validate_country, validate_language
+from core.history import audited
+from core.validators import validate_country, validate_language
 
 CONTACT_EMAIL_MAX_LENGTH = 254
 CONTACT_CLIENT_ID_MAX_LENGTH = 100

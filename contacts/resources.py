@@ -4,7 +4,7 @@ already exists updates that contact through ``contact_update``; any other row is
 from import_export import fields, widgets
 from import_export.results import RowResult
 
-from accounts.resources import IsoDateTimeWidget, ServiceResource
+from core.import_export import IsoDateTimeWidget, ServiceResource
 
 from .models import Contact
 from .services import contact_create, contact_update, normalize_email

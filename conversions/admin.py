@@ -1,6 +1,6 @@
 """Admin of campaigns, deliveries, touchpoints, conversions and exchange rates.
 
-Everything is scoped and written through ``conversions.services`` by ``accounts.admin_mixins``; this module only
+Everything is scoped and written through ``conversions.services`` by ``core.admin.mixins``; this module only
 declares screens, the conversion actions and the read-only computed fields.
 """
 
@@ -12,17 +12,17 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from accounts.admin_filters import CappedCountPaginator, OrganizationFilter, TenantRelatedFilter, recent_values_filter
-from accounts.admin_mixins import (
+from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, ATTRIBUTION_WINDOW_MIN_DAYS, AttributionModel
+from core.admin.filters import CappedCountPaginator, OrganizationFilter, TenantRelatedFilter, recent_values_filter
+from core.admin.mixins import (
     DerivedRowsAdmin,
     ReadOnlyInline,
     ServiceAdminMixin,
     TenantHistoryAdmin,
     register_history_log,
 )
-from accounts.exceptions import ConflictError
-from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, ATTRIBUTION_WINDOW_MIN_DAYS, AttributionModel
-from accounts.resources import TenantImportExportMixin
+from core.exceptions import ConflictError
+from core.import_export import TenantImportExportMixin
 
 from .models import Attribution, Campaign, Conversion, Delivery, ExchangeRate, Touchpoint
 from .resources import ConversionResource

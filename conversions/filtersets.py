@@ -8,8 +8,8 @@ never reveal that an id exists elsewhere.
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
-from accounts.filters import IsoDateTimeFilter
 from contacts.models import Contact
+from core.filtersets import IsoDateTimeFilter
 
 from .models import Attribution, Campaign, Conversion, Delivery, ExchangeRate, Touchpoint
 

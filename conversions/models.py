@@ -6,15 +6,16 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Q
 
-from accounts.history import audited
 from accounts.models import (
     ATTRIBUTION_WINDOW_DEFAULT_DAYS,
     ATTRIBUTION_WINDOW_MAX_DAYS,
     ATTRIBUTION_WINDOW_MIN_DAYS,
     AttributionModel,
+    Organization,
     TenantModel,
 )
-from accounts.validators import validate_country, validate_currency, validate_language
+from core.history import audited
+from core.validators import validate_country, validate_currency, validate_language
 
 COUNT_MIN = 1
 COUNT_MAX = 1_000_000
@@ -284,3 +285,27 @@ class ExchangeRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} 1 EUR = {self.rate} {self.currency}"
+
+
+class RollupMark(models.Model):
+    """One write touched this organization's local day, so its rollup buckets are stale until rebuilt.
+
+    Written by the conversion services in the writer's own transaction (``conversion_days_mark``); the reporting
+    app reads and drains the marks. It lives here because every app owns the records it writes.
+
+    Several marks per day are allowed on purpose: writers only ever INSERT (no lock, no conflict), and the
+    drain deletes exactly the marks it read, so a mark written while a day is being rebuilt survives and the
+    day stays dirty (read from raw rows) until the next drain.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "reporting_rollupmark"  # created by reporting before conversions owned it; the table stays
+        indexes = [models.Index(fields=["organization", "day"], name="rollupmark_org_day")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.day}"

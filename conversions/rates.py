@@ -70,7 +70,7 @@ def parse_ecb_history(lines) -> tuple[list[tuple], list[str]]:
     import csv
     from decimal import InvalidOperation
 
-    from accounts.validators import currency_codes
+    from core.validators import currency_codes
 
     reader = csv.reader(lines)
     try:

@@ -7,8 +7,8 @@ repeats the stored conversion or refused (a row error) when it differs from it.
 from import_export import fields, widgets
 from import_export.results import RowResult
 
-from accounts.resources import IsoDateTimeWidget, JsonObjectWidget, ServiceResource, TenantForeignKeyWidget
 from contacts.models import Contact
+from core.import_export import IsoDateTimeWidget, JsonObjectWidget, ServiceResource, TenantForeignKeyWidget
 
 from .models import Campaign, Conversion, Delivery
 from .services import conversion_create

@@ -13,13 +13,13 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from accounts.admin_filters import OrganizationFilter
-from accounts.admin_mixins import DerivedRowsAdmin
-from accounts.admin_scoping import organizations_for, single_organization
-from conversions.models import Campaign, Delivery
+from conversions.models import Campaign, Delivery, RollupMark
+from core.admin.filters import OrganizationFilter
+from core.admin.mixins import DerivedRowsAdmin
+from core.admin.scoping import organizations_for, single_organization
 
 from . import selectors
-from .models import ConversionRollup, CreditRollup, RollupMark
+from .models import ConversionRollup, CreditRollup
 
 DASHBOARD_MAX_DAYS = 366
 DASHBOARD_TOP_TARGETS = 10

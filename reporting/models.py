@@ -1,4 +1,5 @@
-"""Reporting state: marks of days whose rollups are stale, and the daily rollup buckets themselves.
+"""Reporting state: the daily rollup buckets. The marks of days whose rollups are stale are written by the
+apps that change conversions (``conversions.models.RollupMark``); reporting only reads and drains them.
 
 Two rollups, both one row per organization × local day × bucket dimensions, rebuilt a whole day at a time by
 delete + one ``INSERT … SELECT … GROUP BY`` (see ``services.rollup_rebuild_days``), so a rerun never
@@ -24,26 +25,6 @@ from accounts.models import Organization
 
 BUCKET_MONEY_MAX_DIGITS = 30  # sums of many 24-digit reference amounts
 BUCKET_CREDIT_NUMBER_DECIMAL_PLACES = 12  # count × weight, weights have 12 decimals
-
-
-class RollupMark(models.Model):
-    """One write touched this organization's local day, so its rollup buckets are stale until rebuilt.
-
-    Several marks per day are allowed on purpose: writers only ever INSERT (no lock, no conflict), and the
-    drain deletes exactly the marks it read, so a mark written while a day is being rebuilt survives and the
-    day stays dirty (read from raw rows) until the next drain.
-    """
-
-    id = models.BigAutoField(primary_key=True)
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["organization", "day"], name="rollupmark_org_day")]
-
-    def __str__(self) -> str:
-        return f"{self.organization_id} {self.day}"
 
 
 def _money_field():

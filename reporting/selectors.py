@@ -25,7 +25,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, UUIDField
 from django.utils import timezone
 
 from accounts.models import Organization
-from conversions.models import Attribution, Campaign, Conversion, Delivery
+from conversions.models import Attribution, Campaign, Conversion, Delivery, RollupMark
 
 from .aggregation import (
     CONTACTS_MEASURE,
@@ -41,7 +41,6 @@ from .aggregation import (
     by_weekday,
     source_for,
 )
-from .models import RollupMark
 
 REPORT_DEFAULT_DAYS = 30
 CENT = Decimal("0.01")

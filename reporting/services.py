@@ -1,4 +1,4 @@
-"""Writes for the reporting rollups: mark dirty days, drain the marks, rebuild and repair buckets.
+"""Writes for the reporting rollups: drain the marks the conversion services write, rebuild and repair buckets.
 
 A day's buckets are only ever replaced whole: delete them and insert one ``GROUP BY`` over the day's raw rows,
 in one transaction (the Zulip analytics pattern), so running a rebuild twice, or again after a crash, gives the
@@ -17,6 +17,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from accounts.models import Organization
+from conversions.models import RollupMark
 
 from .aggregation import (
     RAW_CONVERSIONS,
@@ -28,7 +29,6 @@ from .aggregation import (
     by_column,
     insert_rollup_buckets,
 )
-from .models import RollupMark
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +36,6 @@ ROLLUP_DRAIN_MAX_DAYS = 200  # (organization, day) pairs folded per drain run; t
 ROLLUP_REPAIR_WINDOW_DAYS = 35
 ROLLUP_REBUILD_CHUNK_DAYS = 31  # days rebuilt per transaction by a forced rebuild
 RAW_SOURCES = (RAW_CONVERSIONS, RAW_CREDIT)
-
-
-def rollup_mark_dirty(*, organization_id, days: Iterable[date]) -> None:
-    """Record that these local days changed; runs inside the writer's transaction so it commits with the data."""
-    RollupMark.objects.bulk_create(
-        [RollupMark(organization_id=organization_id, day=day) for day in sorted(set(days)) if day is not None]
-    )
 
 
 def _lock_days(organization_id, days: Iterable[date]) -> None:

@@ -377,8 +377,7 @@ def reuse_previous_load():
     """The organization of a previous run, without what that run's ingest measurement added."""
     from accounts.models import Organization
     from contacts.models import Contact
-    from conversions.models import Conversion, Delivery
-    from reporting.models import RollupMark
+    from conversions.models import Conversion, Delivery, RollupMark
     from reporting.services import rollup_repair
 
     organization = Organization.objects.get(slug="bench")
@@ -550,9 +549,8 @@ def main():
 
     from accounts.models import Organization
     from accounts.services import api_key_create
-    from conversions.models import Conversion
+    from conversions.models import Conversion, RollupMark
     from conversions.services import BATCH_MAX_ITEMS, conversions_create_batch
-    from reporting.models import RollupMark
     from reporting.services import rollup_drain, rollup_repair
 
     started = time.perf_counter()

@@ -9,12 +9,12 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.admin_mixins import DerivedRowsAdmin
 from accounts.models import ApiKey, Membership, Organization
 from accounts.services import api_key_create, user_create_staff
 from accounts.tests.admin_fixtures import *  # noqa: F403 - pytest fixtures
 from contacts.services import contact_create
 from conversions.services import campaign_create, conversion_create, delivery_create, touchpoint_create
+from core.admin.mixins import DerivedRowsAdmin
 
 
 def _changelist(model):

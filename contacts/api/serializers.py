@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from accounts.api.fields import CountryField, LanguageField
-from accounts.api.viewsets import TenantModelSerializer
+from core.api.fields import CountryField, LanguageField
+from core.api.viewsets import TenantModelSerializer
 
 from ..models import Contact
 

@@ -1,4 +1,4 @@
-from accounts.api.viewsets import TenantViewSet
+from core.api.viewsets import TenantViewSet
 
 from ..filtersets import ContactFilterSet
 from ..models import Contact

@@ -10,10 +10,10 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.api.fields import CountryField, CurrencyField, LanguageField
-from accounts.api.viewsets import StrictSerializerMixin, TenantModelSerializer
 from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, ATTRIBUTION_WINDOW_MIN_DAYS
 from contacts.models import CONTACT_EMAIL_MAX_LENGTH, Contact
+from core.api.fields import CountryField, CurrencyField, LanguageField
+from core.api.viewsets import StrictSerializerMixin, TenantModelSerializer
 
 from ..models import (
     COUNT_MAX,

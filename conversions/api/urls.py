@@ -1,4 +1,4 @@
-from accounts.api.routers import OptionalSlashRouter
+from core.api.routers import OptionalSlashRouter
 
 from .views import CampaignViewSet, ConversionViewSet, DeliveryViewSet, ExchangeRateViewSet, TouchpointViewSet
 

@@ -13,10 +13,10 @@ from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.api.envelope import error_body, validation_error_body
-from accounts.api.viewsets import TenantViewSet
-from accounts.exceptions import ConflictError
 from accounts.permissions import ReadOnlyForApiKeys
+from core.api.envelope import error_body, validation_error_body
+from core.api.viewsets import TenantViewSet
+from core.exceptions import ConflictError
 
 from .. import services
 from ..filtersets import (

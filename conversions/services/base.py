@@ -8,18 +8,18 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Organization
-from conversions.models import Touchpoint
+from conversions.models import RollupMark, Touchpoint
 
 DATETIME_OUT_OF_RANGE = "Datetime value out of range."
 CANDIDATE_TOUCHPOINT_KINDS = (Touchpoint.Kind.OPEN, Touchpoint.Kind.CLICK)
 
 
-def _after_commit(task, *args) -> None:
+def enqueue_after_commit(task, *args) -> None:
     """Enqueue a Celery task once the current transaction has committed (never for rolled-back work)."""
     transaction.on_commit(lambda: task.delay(*args))
 
 
-def _check_same_organization(organization: Organization, **related) -> None:
+def check_same_organization(organization: Organization, **related) -> None:
     errors = {
         name: ["Does not exist."]
         for name, obj in related.items()
@@ -29,14 +29,15 @@ def _check_same_organization(organization: Organization, **related) -> None:
         raise ValidationError(errors)
 
 
-def _clean_and_save(instance, **related) -> None:
-    _check_same_organization(instance.organization, **related)
+def clean_and_save(instance, **related) -> None:
+    check_same_organization(instance.organization, **related)
     instance.full_clean(exclude=["organization"], validate_unique=False, validate_constraints=False)
     instance.save()
 
 
-def _conversions_touched(organization: Organization, days: Iterable[date]) -> None:
-    """Tell the reporting rollups which local days of this organization changed."""
-    from reporting.services import rollup_mark_dirty
-
-    rollup_mark_dirty(organization_id=organization.pk, days=days)
+def conversion_days_mark(organization: Organization, days: Iterable[date]) -> None:
+    """Record that these local days of this organization changed, inside the writer's transaction so the marks
+    commit with the data. The reporting app reads the marks (dirty days are read from raw rows) and drains them."""
+    RollupMark.objects.bulk_create(
+        [RollupMark(organization_id=organization.pk, day=day) for day in sorted(set(days)) if day is not None]
+    )

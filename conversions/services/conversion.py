@@ -9,17 +9,17 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.exceptions import ConflictError
-from accounts.history import history_context
 from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, ATTRIBUTION_WINDOW_MIN_DAYS, Organization
-from accounts.validators import validate_timezone
 from contacts.models import Contact
 from contacts.services import contact_build_for_email, contact_get_or_create_by_email, normalize_email
 from conversions import rates
 from conversions.models import COUNT_MAX, COUNT_MIN, MONEY_MAX, Conversion
+from core.exceptions import ConflictError
+from core.history import history_context
+from core.validators import validate_timezone
 
-from .base import DATETIME_OUT_OF_RANGE, _check_same_organization, _conversions_touched
-from .credit import _attribute_many, conversion_attribute
+from .base import DATETIME_OUT_OF_RANGE, check_same_organization, conversion_days_mark
+from .credit import conversion_attribute, conversions_attribute_many
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 METADATA_MAX_KEYS = 50
@@ -217,7 +217,7 @@ def _apply(conversion: Conversion, values: dict, lookups: _Lookups | None = None
             raise ValidationError({"email": ["Does not match the e-mail of contact_id."]})
         if not contact_given or conversion.contact is None:
             conversion.contact = lookups.contact(organization, email)
-    _check_same_organization(
+    check_same_organization(
         organization, contact_id=conversion.contact, campaign_id=conversion.campaign, delivery_id=conversion.delivery
     )
     delivery, campaign = conversion.delivery, conversion.campaign
@@ -303,7 +303,7 @@ def conversion_create(*, organization: Organization, **fields) -> tuple[Conversi
             raise
         return _replay_or_conflict(existing, values)
     conversion_attribute(conversion=conversion)
-    _conversions_touched(organization, [conversion.converted_date])
+    conversion_days_mark(organization, [conversion.converted_date])
     return conversion, True
 
 
@@ -341,7 +341,7 @@ def conversion_update(*, conversion: Conversion, **fields) -> Conversion:
             f"A conversion with order_id '{conversion.order_id}' already exists.", existing_id=existing.pk
         ) from error
     conversion_attribute(conversion=conversion)
-    _conversions_touched(organization, [old_date, conversion.converted_date])
+    conversion_days_mark(organization, [old_date, conversion.converted_date])
     return conversion
 
 
@@ -350,7 +350,7 @@ def conversion_delete(*, conversion: Conversion) -> None:
     """Delete a conversion; its last state stays in the audit history and its report days are invalidated."""
     organization, day = conversion.organization, conversion.converted_date
     conversion.delete()
-    _conversions_touched(organization, [day])
+    conversion_days_mark(organization, [day])
 
 
 BATCH_MAX_ITEMS = 1000
@@ -457,11 +457,11 @@ def conversions_create_batch(*, organization: Organization, items: list[dict]) -
                 del built[index]
         conversions = list(built.values())
         Conversion.history.bulk_history_create(conversions, **history_context())
-        _attribute_many(conversions)
+        conversions_attribute_many(conversions)
         for index, conversion in built.items():
             outcomes[index] = BatchOutcome("created", conversion)
         if conversions:
-            _conversions_touched(organization, {conversion.converted_date for conversion in conversions})
+            conversion_days_mark(organization, {conversion.converted_date for conversion in conversions})
 
     for index in repeats:
         first = outcomes[first_index[prepared[index]["order_id"]]]

@@ -9,7 +9,7 @@ from django.db import transaction
 from conversions.attribution import Candidate, choose_credit, split_money
 from conversions.models import Attribution, Conversion, Touchpoint
 
-from .base import CANDIDATE_TOUCHPOINT_KINDS, _conversions_touched
+from .base import CANDIDATE_TOUCHPOINT_KINDS, conversion_days_mark
 
 
 def _touch_candidates(contact_ids, start: datetime, end: datetime) -> dict:
@@ -95,7 +95,7 @@ def conversions_reattribute(*, conversion_ids: Iterable) -> int:
             touched.setdefault(conversion.organization, set()).add(conversion.converted_date)
         processed += 1
     for organization, days in touched.items():
-        _conversions_touched(organization, days)
+        conversion_days_mark(organization, days)
     return processed
 
 
@@ -108,7 +108,7 @@ def conversions_reattribute_contact_window(*, contact_id, start: datetime, end: 
     return conversions_reattribute(conversion_ids=list(ids))
 
 
-def _attribute_many(conversions: list[Conversion]) -> None:
+def conversions_attribute_many(conversions: list[Conversion]) -> None:
     """Credit for freshly inserted conversions: one touchpoint query for all of them, one INSERT of the rows."""
     touched = [c for c in conversions if c.contact_id and c.campaign_id is None and c.delivery_id is None]
     touches = (

@@ -13,7 +13,7 @@ from conversions import rates
 from conversions.attribution import split_money
 from conversions.models import Attribution, Conversion, ExchangeRate
 
-from .base import _after_commit, _conversions_touched
+from .base import conversion_days_mark, enqueue_after_commit
 
 RATE_WRITE_BATCH = 1000
 
@@ -21,7 +21,7 @@ RATE_WRITE_BATCH = 1000
 def _enqueue_revaluation(currency: str, since: date) -> None:
     from conversions.tasks import revalue_conversions_task
 
-    _after_commit(revalue_conversions_task, currency, since.isoformat())
+    enqueue_after_commit(revalue_conversions_task, currency, since.isoformat())
 
 
 @transaction.atomic
@@ -157,5 +157,5 @@ def _revalue_chunk(ids: list) -> int:
         changed_attributions, ["reference_revenue", "reference_revenue_without_tax"], batch_size=500
     )
     for organization, days in touched.items():
-        _conversions_touched(organization, days)
+        conversion_days_mark(organization, days)
     return len(changed_conversions)

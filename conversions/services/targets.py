@@ -5,14 +5,14 @@ from django.db import transaction
 from accounts.models import Organization
 from conversions.models import Attribution, Campaign, Delivery
 
-from .base import _clean_and_save
+from .base import clean_and_save
 from .credit import conversions_reattribute
 
 
 @transaction.atomic
 def campaign_create(*, organization: Organization, **fields) -> Campaign:
     campaign = Campaign(organization=organization, **fields)
-    _clean_and_save(campaign)
+    clean_and_save(campaign)
     return campaign
 
 
@@ -20,7 +20,7 @@ def campaign_create(*, organization: Organization, **fields) -> Campaign:
 def campaign_update(*, campaign: Campaign, **fields) -> Campaign:
     for name, value in fields.items():
         setattr(campaign, name, value)
-    _clean_and_save(campaign)
+    clean_and_save(campaign)
     return campaign
 
 
@@ -35,7 +35,7 @@ def campaign_delete(*, campaign: Campaign) -> None:
 @transaction.atomic
 def delivery_create(*, organization: Organization, **fields) -> Delivery:
     delivery = Delivery(organization=organization, **fields)
-    _clean_and_save(delivery, campaign=delivery.campaign)
+    clean_and_save(delivery, campaign=delivery.campaign)
     return delivery
 
 
@@ -44,7 +44,7 @@ def delivery_update(*, delivery: Delivery, **fields) -> Delivery:
     campaign_changed = "campaign" in fields and fields["campaign"] != delivery.campaign
     for name, value in fields.items():
         setattr(delivery, name, value)
-    _clean_and_save(delivery, campaign=delivery.campaign)
+    clean_and_save(delivery, campaign=delivery.campaign)
     if campaign_changed:
         # Credit to a delivery counts for its campaign: moving the delivery moves that credit.
         affected = Attribution.objects.filter(delivery=delivery).values_list("conversion_id", flat=True)

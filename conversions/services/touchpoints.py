@@ -9,11 +9,11 @@ from django.db import transaction
 from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, Organization
 from conversions.models import Conversion, Touchpoint
 
-from .base import CANDIDATE_TOUCHPOINT_KINDS, DATETIME_OUT_OF_RANGE, _after_commit, _check_same_organization
+from .base import CANDIDATE_TOUCHPOINT_KINDS, DATETIME_OUT_OF_RANGE, check_same_organization, enqueue_after_commit
 
 
 def _touchpoint_validate(touchpoint: Touchpoint) -> None:
-    _check_same_organization(
+    check_same_organization(
         touchpoint.organization,
         contact=touchpoint.contact,
         campaign=touchpoint.campaign,
@@ -38,7 +38,7 @@ def _enqueue_reattribution_for_touches(touches: Iterable[tuple]) -> None:
     from conversions.tasks import reattribute_contact_window_task
 
     for contact_id, occurred_at in touches:
-        _after_commit(
+        enqueue_after_commit(
             reattribute_contact_window_task,
             str(contact_id),
             occurred_at.isoformat(),
@@ -89,7 +89,7 @@ def touchpoints_bulk_create(*, organization: Organization, touchpoints: list[dic
             if reach[contact_id][0] <= converted_at <= reach[contact_id][1] + limit
         ]
         for start in range(0, len(affected), REATTRIBUTION_TASK_BATCH):
-            _after_commit(reattribute_conversions_task, affected[start : start + REATTRIBUTION_TASK_BATCH])
+            enqueue_after_commit(reattribute_conversions_task, affected[start : start + REATTRIBUTION_TASK_BATCH])
     return rows
 
 

@@ -14,11 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.admin_filters import CappedCountPaginator, RecentValuesFilter
 from accounts.services import membership_add
 from accounts.tests.admin_fixtures import *  # noqa: F403 - pytest fixtures
 from contacts.services import contact_create
-from conversions.models import Conversion, ExchangeRate, Touchpoint
+from conversions.models import Conversion, ExchangeRate, RollupMark, Touchpoint
 from conversions.services import (
     campaign_create,
     conversion_update,
@@ -26,7 +25,7 @@ from conversions.services import (
 )
 from conversions.tests.admin_helpers import *  # noqa: F403 - pytest fixtures
 from conversions.tests.admin_helpers import ADD, CHANGELIST, _change_url, _conversion, _form_data
-from reporting.models import RollupMark
+from core.admin.filters import CappedCountPaginator, RecentValuesFilter
 
 # --- Scoping --------------------------------------------------------------------------------------------------------
 

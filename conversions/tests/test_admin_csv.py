@@ -10,11 +10,10 @@ from django.urls import reverse
 
 from accounts.tests.admin_fixtures import *  # noqa: F403 - pytest fixtures
 from contacts.models import Contact
-from conversions.models import Conversion
+from conversions.models import Conversion, RollupMark
 from conversions.services import campaign_create
 from conversions.tests.admin_helpers import *  # noqa: F403 - pytest fixtures
 from conversions.tests.admin_helpers import CHANGELIST, _conversion
-from reporting.models import RollupMark
 
 IMPORT = reverse("admin:conversions_conversion_import")
 PROCESS_IMPORT = reverse("admin:conversions_conversion_process_import")

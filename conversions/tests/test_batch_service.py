@@ -5,12 +5,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.exceptions import ConflictError
 from contacts.models import Contact
-from conversions.models import Attribution, Conversion
+from conversions.models import Attribution, Conversion, RollupMark
 from conversions.services import BATCH_MAX_ITEMS, conversion_create, conversions_create_batch, touchpoint_create
 from conversions.tests.factories import DeliveryFactory
-from reporting.models import RollupMark
+from core.exceptions import ConflictError
 
 NOW = timezone.now() - timedelta(hours=1)
 

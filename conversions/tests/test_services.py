@@ -8,11 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from accounts.exceptions import ConflictError
 from contacts.models import Contact
 from contacts.services import contact_delete
 from conversions.models import Conversion, ExchangeRate
 from conversions.services import conversion_create, conversion_delete, conversion_update, exchange_rate_set
+from core.exceptions import ConflictError
 
 PRAGUE = ZoneInfo("Europe/Prague")
 

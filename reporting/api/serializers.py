@@ -15,9 +15,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from accounts.api.envelope import LIMIT_DEFAULT, LIMIT_MAX
-from accounts.validators import validate_country, validate_currency
 from conversions.models import Conversion
+from core.api.envelope import LIMIT_DEFAULT, LIMIT_MAX
+from core.validators import validate_country, validate_currency
 
 from ..selectors import HISTORY_INTERVALS, LIST_SORT_FIELDS, REPORT_DEFAULT_DAYS, TIMEFRAME_KEYS, interval_start
 

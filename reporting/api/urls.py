@@ -5,7 +5,7 @@
 
 from django.urls import re_path
 
-from accounts.api.views import api_not_found
+from core.api.views import api_not_found
 
 from . import views
 

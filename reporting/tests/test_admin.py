@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from accounts.services import user_create_staff
 from accounts.tests.admin_fixtures import *  # noqa: F403 - pytest fixtures
-from conversions.models import Campaign, Delivery, ExchangeRate
+from conversions.models import Campaign, Delivery, ExchangeRate, RollupMark
 from conversions.services import campaign_create, conversion_create, delivery_create
 from reporting import selectors
 from reporting.admin import DASHBOARD_MAX_DAYS
-from reporting.models import CreditRollup, RollupMark
+from reporting.models import CreditRollup
 from reporting.services import rollup_drain
 
 DASHBOARD = reverse("admin:reporting_dashboard")
@@ -123,14 +123,14 @@ def test_index_links_to_the_dashboard(admin_a):
 @pytest.mark.django_db
 def test_rollup_marks_are_read_only_and_scoped(admin_a, admin_b, organization, sales):
     RollupMark.objects.create(organization=organization, day=timezone.localdate())
-    changelist = reverse("admin:reporting_rollupmark_changelist")
+    changelist = reverse("admin:conversions_rollupmark_changelist")
     assert admin_a.get(changelist).status_code == 200
     assert "Acme" in admin_a.get(changelist).content.decode()
     assert "Acme" not in admin_b.get(changelist).content.decode()
-    assert admin_a.get(reverse("admin:reporting_rollupmark_add")).status_code == 403
+    assert admin_a.get(reverse("admin:conversions_rollupmark_add")).status_code == 403
     mark = RollupMark.objects.filter(organization=organization).first()
     assert (
-        admin_a.post(reverse("admin:reporting_rollupmark_delete", args=[mark.pk]), {"post": "yes"}).status_code == 403
+        admin_a.post(reverse("admin:conversions_rollupmark_delete", args=[mark.pk]), {"post": "yes"}).status_code == 403
     )
 
 

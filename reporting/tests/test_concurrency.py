@@ -8,9 +8,9 @@ from unittest import mock
 import pytest
 from django.db import connection
 
+from conversions.models import RollupMark
 from reporting import services
 from reporting.aggregation import Filters
-from reporting.models import RollupMark
 from reporting.selectors import ReadMode, ReportQuery, conversions_totals
 
 from .conftest import DAY, local

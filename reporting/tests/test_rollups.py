@@ -11,10 +11,11 @@ from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from django_celery_beat.models import PeriodicTask
 
+from conversions.models import RollupMark
 from conversions.services import campaign_create, campaign_delete, conversion_update, delivery_create
 from reporting import services, tasks
 from reporting.aggregation import Filters
-from reporting.models import ConversionRollup, CreditRollup, RollupMark
+from reporting.models import ConversionRollup, CreditRollup
 from reporting.selectors import ReadMode, ReportQuery, conversions_totals
 
 from .conftest import DAY, local

@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from conversions.models import RollupMark
 from reporting.aggregation import Filters
-from reporting.models import ConversionRollup, RollupMark
+from reporting.models import ConversionRollup
 from reporting.selectors import ReadMode, ReportQuery, conversions_totals
 from reporting.services import rollup_drain
 

@@ -20,10 +20,10 @@ from import_export.formats import base_formats
 from import_export.forms import ConfirmImportForm, ExportForm, ImportForm
 from import_export.results import RowResult
 
-from .admin_mixins import copy_state
-from .admin_scoping import organizations_for, single_organization
+from .admin.mixins import copy_state
+from .admin.scoping import organizations_for, single_organization
 from .exceptions import ConflictError
-from .models import Organization
+from .tenancy import get_tenant_model
 
 PARSE_ERRORS = (ValueError, TypeError, ArithmeticError)
 
@@ -86,7 +86,7 @@ class ServiceResource(resources.ModelResource):
 
     service_columns: tuple[str, ...] = ()
 
-    def __init__(self, organization: Organization | None = None, **kwargs):
+    def __init__(self, organization=None, **kwargs):
         super().__init__(**kwargs)
         self.organization = organization
         for field in self.fields.values():
@@ -168,12 +168,14 @@ def _column_errors(error: ValidationError) -> ValidationError:
 
 
 class OrganizationImportForm(ImportForm):
-    organization = forms.ModelChoiceField(queryset=Organization.objects.none(), help_text="Rows are imported into it.")
+    organization = forms.ModelChoiceField(
+        queryset=get_tenant_model().objects.none(), help_text="Rows are imported into it."
+    )
     field_order = ["organization", "resource", "import_file", "format"]
 
 
 class OrganizationConfirmImportForm(ConfirmImportForm):
-    organization = forms.ModelChoiceField(queryset=Organization.objects.none(), widget=forms.HiddenInput)
+    organization = forms.ModelChoiceField(queryset=get_tenant_model().objects.none(), widget=forms.HiddenInput)
 
 
 class TenantImportExportMixin(ImportExportMixin):

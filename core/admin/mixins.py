@@ -1,7 +1,7 @@
 """The base of every admin screen: tenant scoping once, and writes through the services.
 
 ``TenantAdminMixin`` restricts what a staff user sees and can pick (querysets, foreign-key choices, autocomplete
-results, list filters) to the organizations they are a member of (``accounts.admin_scoping``); superusers see
+results, list filters) to the organizations they are a member of (``core.admin.scoping``); superusers see
 everything. No admin class filters by organization by hand.
 
 ``ServiceAdminMixin`` routes the add, change, delete and revert forms through the service layer, so the admin
@@ -25,18 +25,15 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_history_model_for_model
 
-from .admin_filters import CappedCountPaginator, OrganizationFilter
-from .admin_scoping import (
-    ORGANIZATION_FIELD,
-    has_organization_field,
-    is_tenant_model,
+from ..exceptions import ConflictError
+from ..tenancy import ORGANIZATION_FIELD, has_organization_field, is_organization_model, is_tenant_model
+from .filters import CappedCountPaginator, OrganizationFilter
+from .scoping import (
     organizations_for,
     scope_queryset,
     single_organization,
     user_organization_ids,
 )
-from .exceptions import ConflictError
-from .models import Organization
 
 MEMBER_PERMISSIONS_ALL = frozenset({"view", "add", "change", "delete"})
 
@@ -115,7 +112,7 @@ class TenantAdminMixin:
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.related_model
         if "queryset" not in kwargs and is_tenant_model(related):
-            if issubclass(related, Organization):
+            if is_organization_model(related):
                 kwargs["queryset"] = organizations_for(request)
             else:
                 base = self.get_field_queryset(None, db_field, request)
@@ -142,7 +139,7 @@ class TenantAdminMixin:
             readonly.append(ORGANIZATION_FIELD)
         return readonly
 
-    def organization_for_new_object(self, request, cleaned_data) -> Organization | None:
+    def organization_for_new_object(self, request, cleaned_data):
         return cleaned_data.get(ORGANIZATION_FIELD) or single_organization(request)
 
     # Dates and times are read and shown in the organization's zone when there is one to choose.

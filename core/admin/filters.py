@@ -7,8 +7,8 @@ from django.core.paginator import Paginator
 from django.db import models
 from django.utils.functional import cached_property
 
-from .admin_scoping import organizations_for, scope_queryset
-from .models import Organization
+from ..tenancy import is_organization_model
+from .scoping import organizations_for, scope_queryset
 
 
 def filter_by_uuid(queryset, value, apply):
@@ -114,5 +114,5 @@ class OrganizationFilter(admin.SimpleListFilter):
         return len(self.lookup_choices) > 1 or self.value() is not None
 
     def queryset(self, request, queryset):
-        field = "pk" if issubclass(queryset.model, Organization) else "organization_id"
+        field = "pk" if is_organization_model(queryset.model) else "organization_id"
         return filter_by_uuid(queryset, self.value(), lambda rows, value: rows.filter(**{field: value}))

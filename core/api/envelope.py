@@ -15,7 +15,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from accounts.exceptions import ConflictError
+from core.exceptions import ConflictError
 
 logger = logging.getLogger(__name__)
 

@@ -6,16 +6,15 @@ superusers see everything.
 
 from django.db import models
 
-from .models import Membership, Organization
-
-ORGANIZATION_FIELD = "organization"
+from ..tenancy import get_membership_model, get_tenant_model, has_organization_field, is_organization_model
 
 
 def user_organization_ids(request) -> frozenset:
     """Ids of the organizations the requesting staff user is a member of (cached on the request)."""
     cached = getattr(request, "_admin_organization_ids", None)
     if cached is None:
-        cached = frozenset(Membership.objects.filter(user_id=request.user.pk).values_list("organization_id", flat=True))
+        memberships = get_membership_model().objects.filter(user_id=request.user.pk)
+        cached = frozenset(memberships.values_list("organization_id", flat=True))
         request._admin_organization_ids = cached
     return cached
 
@@ -23,16 +22,8 @@ def user_organization_ids(request) -> frozenset:
 def organizations_for(request) -> models.QuerySet:
     """The organizations a staff user may act for: all of them for a superuser."""
     if request.user.is_superuser:
-        return Organization.objects.all()
-    return Organization.objects.filter(pk__in=user_organization_ids(request))
-
-
-def has_organization_field(model) -> bool:
-    return any(field.name == ORGANIZATION_FIELD for field in model._meta.concrete_fields)
-
-
-def is_tenant_model(model) -> bool:
-    return issubclass(model, Organization) or has_organization_field(model)
+        return get_tenant_model().objects.all()
+    return get_tenant_model().objects.filter(pk__in=user_organization_ids(request))
 
 
 def scope_queryset(queryset: models.QuerySet, request) -> models.QuerySet:
@@ -45,14 +36,14 @@ def scope_queryset(queryset: models.QuerySet, request) -> models.QuerySet:
     """
     if request.user.is_superuser:
         return queryset
-    if issubclass(queryset.model, Organization):
+    if is_organization_model(queryset.model):
         return queryset.filter(pk__in=user_organization_ids(request))
     if has_organization_field(queryset.model):
         return queryset.filter(organization_id__in=user_organization_ids(request))
     return queryset
 
 
-def single_organization(request) -> Organization | None:
+def single_organization(request):
     """The organization new objects go to when the user has no choice to make (exactly one membership)."""
     if request.user.is_superuser:
         return None
@@ -60,5 +51,5 @@ def single_organization(request) -> Organization | None:
     if len(ids) != 1:
         return None
     if getattr(request, "_admin_single_organization", None) is None:
-        request._admin_single_organization = Organization.objects.get(pk=next(iter(ids)))
+        request._admin_single_organization = get_tenant_model().objects.get(pk=next(iter(ids)))
     return request._admin_single_organization

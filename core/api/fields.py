@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from accounts.validators import validate_country, validate_currency, validate_language
+from core.validators import validate_country, validate_currency, validate_language
 
 
 class _CodeField(serializers.CharField):

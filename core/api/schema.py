@@ -1,12 +1,11 @@
-"""OpenAPI 3 for the API as it really answers: the ``{"data": ...}`` envelope, error envelopes, key auth.
+"""OpenAPI 3 for the API as it really answers: the ``{"data": ...}`` envelope, error envelopes.
 
 ``EnvelopeAutoSchema`` is the project's ``DEFAULT_SCHEMA_CLASS``. It wraps single-object responses of the
 canonical viewsets in ``{"data": ...}`` (lists are wrapped by the pagination class), adds the error envelope to
-every operation for the statuses it can answer, documents ``facets`` and the ``Retry-After`` header, and
-describes API-key authentication (``Authorization: Bearer`` or ``X-Api-Key``).
+every operation for the statuses it can answer, and documents ``facets`` and the ``Retry-After`` header. The
+API-key security scheme is declared beside the authentication class (``accounts.authentication``).
 """
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiParameter
@@ -25,21 +24,6 @@ ERROR_DESCRIPTIONS = {
     "409": "Conflict with an existing object (`conflict`); `existing_id` names it.",
     "429": "Too many requests for this key (`rate_limited`); retry after `Retry-After` seconds.",
 }
-
-
-class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "accounts.authentication.ApiKeyAuthentication"
-    name = ["BearerApiKey", "HeaderApiKey"]
-
-    def get_security_requirement(self, auto_schema):
-        # Either header works: a list of requirements is an OR.
-        return [{"BearerApiKey": []}, {"HeaderApiKey": []}]
-
-    def get_security_definition(self, auto_schema):
-        return [
-            {"type": "http", "scheme": "bearer", "description": "`Authorization: Bearer <API key>`"},
-            {"type": "apiKey", "in": "header", "name": "X-Api-Key", "description": "`X-Api-Key: <API key>`"},
-        ]
 
 
 def _error_component_schema() -> dict:
