@@ -31,9 +31,11 @@ test: install
 bench: install
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
+## make lint: ruff (lint + format) and import-linter (the layers reporting > conversions > contacts > accounts > core)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .
