@@ -27,9 +27,9 @@ run: migrate
 test: install
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-## make bench: the benchmark table (PostgreSQL via DATABASE_URL; see scripts/bench.py --help). Not run by CI.
+## make bench: the benchmark table (PostgreSQL via DATABASE_URL; see `.venv/bin/python -m scripts.bench --help`). Not run by CI.
 bench: install
-	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+	$(BIN)/python -m scripts.bench $(BENCH_ARGS)
 
 ## make lint: ruff (lint + format) and import-linter (the layers reporting > conversions > contacts > accounts > core)
 lint: install

@@ -68,6 +68,12 @@ def organization_update(*, organization: Organization, **fields) -> Organization
 
 
 @transaction.atomic
+def organization_delete(*, organization: Organization) -> None:
+    """Delete a tenant and, with it, every row it owns (superusers only, in the admin)."""
+    organization.delete()
+
+
+@transaction.atomic
 def membership_add(*, user, organization: Organization) -> Membership:
     membership, _ = Membership.objects.get_or_create(user=user, organization=organization)
     return membership
@@ -91,6 +97,12 @@ def api_key_create(*, organization: Organization, name: str = "default", read_on
     api_key.full_clean(validate_unique=False, validate_constraints=False)
     api_key.save()
     return api_key, secret
+
+
+@transaction.atomic
+def api_key_delete(*, api_key: ApiKey) -> None:
+    """Delete a key outright (superusers only); members revoke keys instead, which keeps them listed."""
+    api_key.delete()
 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:

@@ -5,6 +5,7 @@ from django.contrib import admin
 from core.admin.filters import CappedCountPaginator, OrganizationFilter, recent_values_filter
 from core.admin.mixins import TenantHistoryAdmin, register_history_log
 from core.import_export import TenantImportExportMixin
+from core.services import ServiceSet
 
 from .models import Contact
 from .resources import ContactResource
@@ -27,14 +28,7 @@ class ContactAdmin(TenantImportExportMixin, TenantHistoryAdmin):
         fields = super().get_fields(request, obj)
         return [*fields, "id", "created_at", "updated_at"] if obj is not None else fields
 
-    def create_through_service(self, request, *, organization, fields):
-        return contact_create(organization=organization, **fields)
-
-    def update_through_service(self, request, *, obj, fields):
-        return contact_update(contact=obj, **fields)
-
-    def delete_through_service(self, request, *, obj):
-        contact_delete(contact=obj)
+    services = ServiceSet(create=contact_create, update=contact_update, delete=contact_delete)
 
     @admin.action(description="Export selected contacts as CSV", permissions=["view"])
     def export_selected_csv(self, request, queryset):

@@ -23,6 +23,7 @@ from core.admin.mixins import (
 )
 from core.exceptions import ConflictError
 from core.import_export import TenantImportExportMixin
+from core.services import ServiceSet
 
 from .models import Attribution, Campaign, Conversion, Delivery, ExchangeRate, Touchpoint
 from .resources import ConversionResource
@@ -89,14 +90,7 @@ class CampaignAdmin(TenantHistoryAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
 
-    def create_through_service(self, request, *, organization, fields):
-        return campaign_create(organization=organization, **fields)
-
-    def update_through_service(self, request, *, obj, fields):
-        return campaign_update(campaign=obj, **fields)
-
-    def delete_through_service(self, request, *, obj):
-        campaign_delete(campaign=obj)
+    services = ServiceSet(create=campaign_create, update=campaign_update, delete=campaign_delete)
 
 
 @admin.register(Delivery)
@@ -109,14 +103,7 @@ class DeliveryAdmin(TenantHistoryAdmin):
     list_select_related = ("campaign",)
     ordering = ("-created_at",)
 
-    def create_through_service(self, request, *, organization, fields):
-        return delivery_create(organization=organization, **fields)
-
-    def update_through_service(self, request, *, obj, fields):
-        return delivery_update(delivery=obj, **fields)
-
-    def delete_through_service(self, request, *, obj):
-        delivery_delete(delivery=obj)
+    services = ServiceSet(create=delivery_create, update=delivery_update, delete=delivery_delete)
 
 
 @admin.register(Touchpoint)
@@ -130,14 +117,7 @@ class TouchpointAdmin(ServiceAdminMixin, admin.ModelAdmin):
     date_hierarchy = "occurred_at"
     paginator = CappedCountPaginator
 
-    def create_through_service(self, request, *, organization, fields):
-        return touchpoint_create(organization=organization, **fields)
-
-    def update_through_service(self, request, *, obj, fields):
-        return touchpoint_update(touchpoint=obj, **fields)
-
-    def delete_through_service(self, request, *, obj):
-        touchpoint_delete(touchpoint=obj)
+    services = ServiceSet(create=touchpoint_create, update=touchpoint_update, delete=touchpoint_delete)
 
 
 # --- Conversions ----------------------------------------------------------------------------------------------------
@@ -263,19 +243,15 @@ class ConversionAdmin(TenantImportExportMixin, TenantHistoryAdmin):
 
     # Services
 
+    services = ServiceSet(create=conversion_create, update=conversion_update, delete=conversion_delete)
+
     def create_through_service(self, request, *, organization, fields):
-        conversion, created = conversion_create(organization=organization, **fields)
+        conversion, created = self.services.create(organization=organization, **fields)
         if not created:
             # The service recognised a repeat of a stored order (the API answers it as a replay): in a form that
             # is a mistake to show, not a silent no-op.
             raise ConflictError(f"A conversion with order_id '{conversion.order_id}' already exists.")
         return conversion
-
-    def update_through_service(self, request, *, obj, fields):
-        return conversion_update(conversion=obj, **fields)
-
-    def delete_through_service(self, request, *, obj):
-        conversion_delete(conversion=obj)
 
     # Actions
 
@@ -352,14 +328,11 @@ class ExchangeRateAdmin(ServiceAdminMixin, admin.ModelAdmin):
     fields = ("date", "currency", "rate")
     paginator = CappedCountPaginator
 
+    services = ServiceSet(update=exchange_rate_update, delete=exchange_rate_delete, instance_argument="exchange_rate")
+
     def create_through_service(self, request, *, organization, fields):
+        # Rates are global: created by (currency, date), without an organization.
         return exchange_rate_set(currency=fields["currency"], on_date=fields["date"], rate=fields["rate"])[0]
-
-    def update_through_service(self, request, *, obj, fields):
-        return exchange_rate_update(exchange_rate=obj, **fields)
-
-    def delete_through_service(self, request, *, obj):
-        exchange_rate_delete(exchange_rate=obj)
 
 
 for audited_model in (Campaign, Delivery, Conversion):

@@ -1,4 +1,5 @@
 from core.api.viewsets import TenantViewSet
+from core.services import ServiceSet
 
 from ..filtersets import ContactFilterSet
 from ..models import Contact
@@ -16,12 +17,4 @@ class ContactViewSet(TenantViewSet):
     ordering = ["-created_at"]
     search_fields = ["email", "first_name", "surname", "client_contact_id"]
     facet_fields = ("country", "language")
-
-    def perform_create(self, serializer):
-        serializer.instance = contact_create(organization=self.organization, **serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = contact_update(contact=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        contact_delete(contact=instance)
+    services = ServiceSet(create=contact_create, update=contact_update, delete=contact_delete)

@@ -17,6 +17,7 @@ from accounts.permissions import ReadOnlyForApiKeys
 from core.api.envelope import error_body, validation_error_body
 from core.api.viewsets import TenantViewSet
 from core.exceptions import ConflictError
+from core.services import ServiceSet
 
 from .. import services
 from ..filtersets import (
@@ -52,14 +53,9 @@ class CampaignViewSet(TenantViewSet):
     search_fields = ["name"]
     facet_fields = ("status", "language")
 
-    def perform_create(self, serializer):
-        serializer.instance = services.campaign_create(organization=self.organization, **serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.campaign_update(campaign=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.campaign_delete(campaign=instance)
+    services = ServiceSet(
+        create=services.campaign_create, update=services.campaign_update, delete=services.campaign_delete
+    )
 
 
 class DeliveryViewSet(TenantViewSet):
@@ -73,14 +69,9 @@ class DeliveryViewSet(TenantViewSet):
     search_fields = ["name"]
     facet_fields = ("kind", "language", "campaign_id")
 
-    def perform_create(self, serializer):
-        serializer.instance = services.delivery_create(organization=self.organization, **serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.delivery_update(delivery=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.delivery_delete(delivery=instance)
+    services = ServiceSet(
+        create=services.delivery_create, update=services.delivery_update, delete=services.delivery_delete
+    )
 
 
 class TouchpointViewSet(TenantViewSet):
@@ -96,14 +87,9 @@ class TouchpointViewSet(TenantViewSet):
     ordering = ["-occurred_at"]
     facet_fields = ("kind",)
 
-    def perform_create(self, serializer):
-        serializer.instance = services.touchpoint_create(organization=self.organization, **serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.touchpoint_update(touchpoint=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.touchpoint_delete(touchpoint=instance)
+    services = ServiceSet(
+        create=services.touchpoint_create, update=services.touchpoint_update, delete=services.touchpoint_delete
+    )
 
 
 @extend_schema_view(
@@ -146,6 +132,9 @@ class ConversionViewSet(TenantViewSet):
     search_fields = ["order_id", "coupon_code", "contact__email"]
     facet_fields = ("type", "status", "currency", "country", "origin")
     conflict_actions = ("create", "update", "partial_update")
+    services = ServiceSet(
+        create=services.conversion_create, update=services.conversion_update, delete=services.conversion_delete
+    )
 
     def create(self, request, *args, **kwargs):
         response = super().create(request, *args, **kwargs)
@@ -155,16 +144,9 @@ class ConversionViewSet(TenantViewSet):
         return response
 
     def perform_create(self, serializer):
-        serializer.instance, created = services.conversion_create(
-            organization=self.organization, **serializer.validated_data
-        )
+        # Not the generic create: a deduplicated repeat answers 200 with the replay header instead of 201.
+        serializer.instance, created = self.services.create(organization=self.organization, **serializer.validated_data)
         self.replayed = not created
-
-    def perform_update(self, serializer):
-        serializer.instance = services.conversion_update(conversion=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.conversion_delete(conversion=instance)
 
     @extend_schema(
         request=inline_serializer(
@@ -259,16 +241,13 @@ class ExchangeRateViewSet(TenantViewSet):
         # Not tenant data: the one viewset that skips the organization scope, on purpose.
         return self.queryset.all()
 
+    services = ServiceSet(
+        update=services.exchange_rate_update, delete=services.exchange_rate_delete, instance_argument="exchange_rate"
+    )
+
     def perform_create(self, serializer):
+        # Rates are global, not tenant rows: created by (currency, date) without an organization.
         data = serializer.validated_data
         serializer.instance, _ = services.exchange_rate_set(
             currency=data["currency"], on_date=data["date"], rate=data["rate"]
         )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.exchange_rate_update(
-            exchange_rate=serializer.instance, **serializer.validated_data
-        )
-
-    def perform_destroy(self, instance):
-        services.exchange_rate_delete(exchange_rate=instance)

@@ -96,12 +96,13 @@ def test_429_with_retry_after_when_the_key_rate_is_exceeded(api, other_api, orga
 
 
 def test_500_is_an_envelope_without_internals(api, organization, monkeypatch):
-    from conversions import services
+    from conversions.api.views import ConversionViewSet
+    from core.services import ServiceSet
 
     def explode(**fields):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "conversion_create", explode)
+    monkeypatch.setattr(ConversionViewSet, "services", ServiceSet(create=explode))
     response = api.post("/api/v1/conversions/", {"revenue": "1.00"}, format="json")
     error = assert_envelope(response, 500, "server_error")
     assert "boom" not in error["message"]

@@ -26,6 +26,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_history_model_for_model
 
 from ..exceptions import ConflictError
+from ..services import ServiceSet
 from ..tenancy import ORGANIZATION_FIELD, has_organization_field, is_organization_model, is_tenant_model
 from .filters import CappedCountPaginator, OrganizationFilter
 from .scoping import (
@@ -166,7 +167,8 @@ class TenantAdminMixin:
 class ServiceAdminMixin(TenantAdminMixin):
     """Writes through the services; their validation errors land on the form (see the module docstring).
 
-    Subclasses implement ``create_through_service`` / ``update_through_service`` / ``delete_through_service``.
+    Subclasses declare their services once (``services = ServiceSet(create=…, update=…, delete=…)``); an admin
+    whose writes need more than the form's fields overrides ``create_through_service`` and friends instead.
     Add forms pass every form field; change forms pass the fields whose value differs from the stored row, which
     also makes simple-history's revert form (prefilled with an old version) go through ``update`` like any edit.
     Fields in ``blank_means_default`` are left out when empty, so the service applies its default.
@@ -174,15 +176,16 @@ class ServiceAdminMixin(TenantAdminMixin):
 
     blank_means_default: tuple[str, ...] = ()
     conflict_field: str | None = None
+    services: ServiceSet = ServiceSet()
 
     def create_through_service(self, request, *, organization, fields: dict) -> models.Model:
-        raise NotImplementedError
+        return self.services.create_row(organization=organization, fields=fields)
 
     def update_through_service(self, request, *, obj, fields: dict) -> models.Model:
-        raise NotImplementedError
+        return self.services.update_row(obj, fields)
 
     def delete_through_service(self, request, *, obj) -> None:
-        raise NotImplementedError
+        self.services.delete_row(obj)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)

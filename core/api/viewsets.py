@@ -8,6 +8,7 @@ from django.db.models import Count
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, filters, serializers, viewsets
 
+from ..services import ServiceSet
 from .envelope import EnvelopePagination
 
 SEARCH_MAX_LENGTH = 200
@@ -79,6 +80,8 @@ class TenantViewSet(viewsets.ModelViewSet):
     ]
     facet_fields: tuple[str, ...] = ()
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+    # The writes: every create, update and delete calls exactly one of these services.
+    services: ServiceSet = ServiceSet()
 
     @property
     def organization(self):
@@ -88,6 +91,15 @@ class TenantViewSet(viewsets.ModelViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation: there is no API key
             return super().get_queryset().none()
         return super().get_queryset().for_organization(self.organization)
+
+    def perform_create(self, serializer):
+        serializer.instance = self.services.create_row(organization=self.organization, fields=serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = self.services.update_row(serializer.instance, serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        self.services.delete_row(instance)
 
     def allowed_query_parameters(self) -> set[str]:
         allowed = set(LIST_PARAMETERS) if self.action == "list" else set()
