@@ -6,9 +6,10 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+
+from core.services import model_update
 
 from .models import ApiKey, Membership, Organization
 
@@ -57,11 +58,7 @@ def organization_update(*, organization: Organization, **fields) -> Organization
     The slug, reference currency and time zone are fixed at creation: every stored reference amount and local
     day depends on them.
     """
-    unknown = set(fields) - ORGANIZATION_UPDATABLE_FIELDS
-    if unknown:
-        raise ValidationError({name: ["Cannot be changed."] for name in sorted(unknown)})
-    for name, value in fields.items():
-        setattr(organization, name, value)
+    model_update(instance=organization, fields=ORGANIZATION_UPDATABLE_FIELDS, data=fields)
     organization.full_clean()
     organization.save()
     return organization

@@ -4,10 +4,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import Organization
+from core.services import model_update
 
 from .models import Contact
 
 CONTACT_FIELDS = ("email", "client_contact_id", "first_name", "surname", "country", "language")
+CONTACT_WRITABLE_FIELDS = frozenset(CONTACT_FIELDS)
 
 
 def normalize_email(email: str | None) -> str | None:
@@ -51,8 +53,7 @@ def contact_create(*, organization: Organization, **fields) -> Contact:
 
 @transaction.atomic
 def contact_update(*, contact: Contact, **fields) -> Contact:
-    for name, value in fields.items():
-        setattr(contact, name, value)
+    model_update(instance=contact, fields=CONTACT_WRITABLE_FIELDS, data=fields)
     return _save(contact)
 
 

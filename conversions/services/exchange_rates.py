@@ -12,10 +12,12 @@ from django.db.models import F, Q
 from conversions import rates
 from conversions.attribution import split_money
 from conversions.models import Attribution, Conversion, ExchangeRate
+from core.services import model_update
 
 from .base import conversion_days_mark, enqueue_after_commit
 
 RATE_WRITE_BATCH = 1000
+EXCHANGE_RATE_WRITABLE_FIELDS = frozenset({"currency", "date", "rate"})
 
 
 def _enqueue_revaluation(currency: str, since: date) -> None:
@@ -42,8 +44,7 @@ def exchange_rate_set(*, currency: str, on_date: date, rate: Decimal) -> tuple[E
 @transaction.atomic
 def exchange_rate_update(*, exchange_rate: ExchangeRate, **fields) -> ExchangeRate:
     old = (exchange_rate.currency, exchange_rate.date)
-    for name, value in fields.items():
-        setattr(exchange_rate, name, value)
+    model_update(instance=exchange_rate, fields=EXCHANGE_RATE_WRITABLE_FIELDS, data=fields)
     exchange_rate.currency = exchange_rate.currency.upper()
     exchange_rate.full_clean(validate_unique=False, validate_constraints=False)
     if exchange_rate.rate <= 0:

@@ -4,9 +4,13 @@ from django.db import transaction
 
 from accounts.models import Organization
 from conversions.models import Attribution, Campaign, Delivery
+from core.services import model_update
 
 from .base import clean_and_save
 from .credit import conversions_reattribute
+
+CAMPAIGN_WRITABLE_FIELDS = frozenset({"name", "status", "language", "sent_at"})
+DELIVERY_WRITABLE_FIELDS = frozenset({"name", "kind", "campaign", "language"})
 
 
 @transaction.atomic
@@ -18,8 +22,7 @@ def campaign_create(*, organization: Organization, **fields) -> Campaign:
 
 @transaction.atomic
 def campaign_update(*, campaign: Campaign, **fields) -> Campaign:
-    for name, value in fields.items():
-        setattr(campaign, name, value)
+    model_update(instance=campaign, fields=CAMPAIGN_WRITABLE_FIELDS, data=fields)
     clean_and_save(campaign)
     return campaign
 
@@ -41,9 +44,7 @@ def delivery_create(*, organization: Organization, **fields) -> Delivery:
 
 @transaction.atomic
 def delivery_update(*, delivery: Delivery, **fields) -> Delivery:
-    campaign_changed = "campaign" in fields and fields["campaign"] != delivery.campaign
-    for name, value in fields.items():
-        setattr(delivery, name, value)
+    campaign_changed = "campaign" in model_update(instance=delivery, fields=DELIVERY_WRITABLE_FIELDS, data=fields)
     clean_and_save(delivery, campaign=delivery.campaign)
     if campaign_changed:
         # Credit to a delivery counts for its campaign: moving the delivery moves that credit.

@@ -8,8 +8,11 @@ from django.db import transaction
 
 from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, Organization
 from conversions.models import Conversion, Touchpoint
+from core.services import model_update
 
 from .base import CANDIDATE_TOUCHPOINT_KINDS, DATETIME_OUT_OF_RANGE, check_same_organization, enqueue_after_commit
+
+TOUCHPOINT_WRITABLE_FIELDS = frozenset({"contact", "kind", "campaign", "delivery", "occurred_at"})
 
 
 def _touchpoint_validate(touchpoint: Touchpoint) -> None:
@@ -96,8 +99,7 @@ def touchpoints_bulk_create(*, organization: Organization, touchpoints: list[dic
 @transaction.atomic
 def touchpoint_update(*, touchpoint: Touchpoint, **fields) -> Touchpoint:
     before = (touchpoint.contact_id, touchpoint.occurred_at)
-    for name, value in fields.items():
-        setattr(touchpoint, name, value)
+    model_update(instance=touchpoint, fields=TOUCHPOINT_WRITABLE_FIELDS, data=fields)
     _touchpoint_validate(touchpoint)
     touchpoint.save()
     _enqueue_reattribution_for_touches({before, (touchpoint.contact_id, touchpoint.occurred_at)})
