@@ -6,8 +6,6 @@ declares screens, the conversion actions and the read-only computed fields.
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -34,7 +32,8 @@ from .services import (
     conversion_create,
     conversion_delete,
     conversion_update,
-    conversions_reattribute,
+    conversions_reattribute_requested,
+    conversions_set_status,
     delivery_create,
     delivery_delete,
     delivery_update,
@@ -45,11 +44,6 @@ from .services import (
     touchpoint_delete,
     touchpoint_update,
 )
-from .tasks import reattribute_conversions_task
-
-REATTRIBUTE_INLINE_MAX_CONVERSIONS = 500
-REATTRIBUTE_TASK_CHUNK_SIZE = 1000
-
 
 # --- Filters --------------------------------------------------------------------------------------------------------
 
@@ -256,19 +250,8 @@ class ConversionAdmin(TenantImportExportMixin, TenantHistoryAdmin):
     # Actions
 
     def _set_status(self, request, queryset, status):
-        changed, failed = 0, []
-        for conversion in queryset.select_related("organization", "contact").exclude(status=status):
-            try:
-                with transaction.atomic():
-                    conversion_update(conversion=conversion, status=status)
-                changed += 1
-            except ValidationError as error:  # one bad row must not block the others; it is reported below
-                failed.append(f"{conversion}: {' '.join(error.messages)}")
-            except ConflictError as error:
-                failed.append(f"{conversion}: {error.message}")
+        changed = conversions_set_status(conversions=queryset, status=status)
         self.message_user(request, f"{changed} conversion(s) marked {status}.", messages.SUCCESS)
-        if failed:
-            self.message_user(request, "Not changed: " + "; ".join(failed), messages.ERROR)
 
     @admin.action(description="Mark selected conversions approved", permissions=["change"])
     def approve(self, request, queryset):
@@ -284,17 +267,14 @@ class ConversionAdmin(TenantImportExportMixin, TenantHistoryAdmin):
 
     @admin.action(description="Re-attribute selected conversions", permissions=["change"])
     def reattribute(self, request, queryset):
-        ids = [str(pk) for pk in queryset.values_list("pk", flat=True)]
-        if len(ids) <= REATTRIBUTE_INLINE_MAX_CONVERSIONS:
-            processed = conversions_reattribute(conversion_ids=ids)
-            self.message_user(request, f"{processed} conversion(s) re-attributed.", messages.SUCCESS)
-            return
-        for start in range(0, len(ids), REATTRIBUTE_TASK_CHUNK_SIZE):
-            chunk = ids[start : start + REATTRIBUTE_TASK_CHUNK_SIZE]
-            transaction.on_commit(lambda chunk=chunk: reattribute_conversions_task.delay(chunk))
-        self.message_user(
-            request, f"{len(ids)} conversions are being re-attributed in the background.", messages.SUCCESS
-        )
+        ids = list(queryset.values_list("pk", flat=True))
+        count, in_background = conversions_reattribute_requested(conversion_ids=ids)
+        if in_background:
+            self.message_user(
+                request, f"{count} conversions are being re-attributed in the background.", messages.SUCCESS
+            )
+        else:
+            self.message_user(request, f"{count} conversion(s) re-attributed.", messages.SUCCESS)
 
     @admin.action(description="Export selected conversions as CSV", permissions=["view"])
     def export_selected_csv(self, request, queryset):

@@ -13,12 +13,15 @@ from .conversion import (
     conversion_delete,
     conversion_update,
     conversions_create_batch,
+    conversions_set_status,
 )
 from .credit import (
     conversion_attribute,
     conversion_credit_rows,
     conversions_reattribute,
     conversions_reattribute_contact_window,
+    conversions_reattribute_enqueue,
+    conversions_reattribute_requested,
 )
 from .exchange_rates import (
     conversions_revalue,
@@ -52,6 +55,9 @@ __all__ = [
     "conversions_create_batch",
     "conversions_reattribute",
     "conversions_reattribute_contact_window",
+    "conversions_reattribute_enqueue",
+    "conversions_reattribute_requested",
+    "conversions_set_status",
     "conversions_revalue",
     "delivery_create",
     "delivery_delete",

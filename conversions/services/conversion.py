@@ -353,6 +353,31 @@ def conversion_delete(*, conversion: Conversion) -> None:
     conversion_days_mark(organization, [day])
 
 
+@transaction.atomic
+def conversions_set_status(*, conversions, status: str) -> int:
+    """Give many conversions one status (the admin's approve / reject / refund): returns how many changed.
+
+    A status is a report dimension only (credit does not depend on it), so this is one locked read, one bulk
+    UPDATE, one bulk INSERT of history rows and one mark per touched day, instead of a full update per row.
+    """
+    if status not in Conversion.Status.values:
+        raise ValidationError({"status": [f"Not one of {', '.join(Conversion.Status.values)}."]})
+    rows = list(
+        conversions.exclude(status=status).select_related("organization").select_for_update(of=("self",)).order_by()
+    )
+    now = timezone.now()
+    for row in rows:
+        row.status, row.updated_at = status, now
+    Conversion.objects.bulk_update(rows, ["status", "updated_at"], batch_size=1000)
+    Conversion.history.bulk_history_create(rows, update=True, **history_context())
+    days: dict = {}
+    for row in rows:
+        days.setdefault(row.organization, set()).add(row.converted_date)
+    for organization, touched in days.items():
+        conversion_days_mark(organization, touched)
+    return len(rows)
+
+
 BATCH_MAX_ITEMS = 1000
 
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from conversions.attribution import Candidate, choose_credit, split_money
 from conversions.models import Attribution, Conversion, Touchpoint
 
-from .base import CANDIDATE_TOUCHPOINT_KINDS, conversion_days_mark
+from .base import CANDIDATE_TOUCHPOINT_KINDS, conversion_days_mark, enqueue_after_commit
 
 
 def _touch_candidates(contact_ids, start: datetime, end: datetime) -> dict:
@@ -97,6 +97,30 @@ def conversions_reattribute(*, conversion_ids: Iterable) -> int:
     for organization, days in touched.items():
         conversion_days_mark(organization, days)
     return processed
+
+
+REATTRIBUTE_INLINE_MAX_CONVERSIONS = 500  # more than this is re-attributed in the background
+REATTRIBUTION_TASK_BATCH = 500  # conversions per background task
+
+
+def conversions_reattribute_enqueue(*, conversion_ids: list) -> None:
+    """Re-attribute these conversions in background tasks of ``REATTRIBUTION_TASK_BATCH``, after commit."""
+    from conversions.tasks import reattribute_conversions_task
+
+    ids = [str(pk) for pk in conversion_ids]
+    for start in range(0, len(ids), REATTRIBUTION_TASK_BATCH):
+        enqueue_after_commit(reattribute_conversions_task, ids[start : start + REATTRIBUTION_TASK_BATCH])
+
+
+def conversions_reattribute_requested(*, conversion_ids: list) -> tuple[int, bool]:
+    """Re-attribute on request (the admin action): a few at once, many in the background.
+
+    Returns how many conversions were (or will be) re-attributed and whether it happens in the background.
+    """
+    if len(conversion_ids) <= REATTRIBUTE_INLINE_MAX_CONVERSIONS:
+        return conversions_reattribute(conversion_ids=conversion_ids), False
+    conversions_reattribute_enqueue(conversion_ids=conversion_ids)
+    return len(conversion_ids), True
 
 
 def conversions_reattribute_contact_window(*, contact_id, start: datetime, end: datetime) -> int:

@@ -11,6 +11,7 @@ from conversions.models import Conversion, Touchpoint
 from core.services import model_update
 
 from .base import CANDIDATE_TOUCHPOINT_KINDS, DATETIME_OUT_OF_RANGE, check_same_organization, enqueue_after_commit
+from .credit import conversions_reattribute_enqueue
 
 TOUCHPOINT_WRITABLE_FIELDS = frozenset({"contact", "kind", "campaign", "delivery", "occurred_at"})
 
@@ -59,9 +60,6 @@ def touchpoint_create(*, organization: Organization, **fields) -> Touchpoint:
     return touchpoint
 
 
-REATTRIBUTION_TASK_BATCH = 500
-
-
 @transaction.atomic
 def touchpoints_bulk_create(*, organization: Organization, touchpoints: list[dict]) -> list[Touchpoint]:
     """Load many touchpoints in one INSERT; affected conversions are re-attributed in batched background tasks.
@@ -69,8 +67,6 @@ def touchpoints_bulk_create(*, organization: Organization, touchpoints: list[dic
     Every touchpoint is validated first (a bad one raises and nothing is stored). One query finds the
     conversions whose window may contain a new touch, instead of one task per touchpoint.
     """
-    from conversions.tasks import reattribute_conversions_task
-
     rows = [Touchpoint(organization=organization, **fields) for fields in touchpoints]
     for row in rows:
         _touchpoint_validate(row)
@@ -91,8 +87,7 @@ def touchpoints_bulk_create(*, organization: Organization, touchpoints: list[dic
             for pk, contact_id, converted_at in candidates
             if reach[contact_id][0] <= converted_at <= reach[contact_id][1] + limit
         ]
-        for start in range(0, len(affected), REATTRIBUTION_TASK_BATCH):
-            enqueue_after_commit(reattribute_conversions_task, affected[start : start + REATTRIBUTION_TASK_BATCH])
+        conversions_reattribute_enqueue(conversion_ids=affected)
     return rows
 
 
