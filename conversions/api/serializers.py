@@ -8,12 +8,14 @@ from datetime import UTC
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 
 from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, ATTRIBUTION_WINDOW_MIN_DAYS
 from contacts.models import CONTACT_EMAIL_MAX_LENGTH, Contact
+from core.api.envelope import error_body, validation_error_body
 from core.api.fields import CountryField, CurrencyField, LanguageField
 from core.api.viewsets import StrictSerializerMixin, TenantModelSerializer
+from core.exceptions import ConflictError
 
 from ..models import (
     COUNT_MAX,
@@ -27,6 +29,7 @@ from ..models import (
     ExchangeRate,
     Touchpoint,
 )
+from ..selectors import rows_by_pk
 
 BATCH_MAX_ITEMS = 1000
 TIMEZONE_MAX_LENGTH = 64
@@ -214,6 +217,43 @@ class ConversionBatchSummarySerializer(serializers.Serializer):
 class ConversionBatchResultSerializer(serializers.Serializer):
     data = ConversionBatchItemResultSerializer(many=True)
     summary = ConversionBatchSummarySerializer()
+
+
+def validate_batch_items(item_serializer, items: list) -> tuple[dict[int, dict], dict[int, dict]]:
+    """Validate each batch item with one serializer: ``(valid values by index, error bodies by index)``.
+
+    The contacts, campaigns and deliveries the items name are fetched first, one query per model, through the
+    serializer's own (organization-scoped) querysets; the items' fields then read them from memory.
+    """
+    preloaded = item_serializer.context.setdefault("preloaded", {})
+    for name, field in item_serializer.fields.items():
+        if isinstance(field, RelatedIdField):
+            queryset = field.get_queryset()
+            ids = {item.get(name) for item in items if isinstance(item, dict)}
+            preloaded[queryset.model] = rows_by_pk(queryset, ids)
+    valid: dict[int, dict] = {}
+    errors: dict[int, dict] = {}
+    for index, item in enumerate(items):
+        try:
+            valid[index] = dict(item_serializer.run_validation(item))
+        except exceptions.ValidationError as error:
+            errors[index] = validation_error_body(error.detail)["error"]
+    return valid, errors
+
+
+def batch_item_result(index: int, shape_error: dict | None, outcome) -> dict:
+    """One item of the batch answer, from its shape error or the service's outcome for it."""
+    if shape_error is not None:
+        return {"index": index, "status": "error", "id": None, "error": shape_error}
+    if outcome.status != "error":
+        return {"index": index, "status": outcome.status, "id": str(outcome.conversion.pk), "error": None}
+    error = outcome.error
+    if isinstance(error, ConflictError):
+        existing_id = str(error.existing_id) if error.existing_id else None
+        body = error_body(409, error.message, existing_id=existing_id)["error"]
+    else:
+        body = validation_error_body(error)["error"]
+    return {"index": index, "status": "error", "id": None, "error": body}
 
 
 class ExchangeRateSerializer(StrictSerializerMixin, serializers.ModelSerializer):

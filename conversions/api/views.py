@@ -1,7 +1,5 @@
 """Viewsets of /api/v1/: declarative; every write calls exactly one service of ``conversions.services``."""
 
-import uuid
-
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -9,14 +7,12 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.permissions import ReadOnlyForApiKeys
-from core.api.envelope import error_body, validation_error_body
 from core.api.viewsets import TenantViewSet
-from core.exceptions import ConflictError
 from core.services import ServiceSet
 
 from .. import services
@@ -35,8 +31,9 @@ from .serializers import (
     ConversionSerializer,
     DeliverySerializer,
     ExchangeRateSerializer,
-    RelatedIdField,
     TouchpointSerializer,
+    batch_item_result,
+    validate_batch_items,
 )
 
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -164,15 +161,7 @@ class ConversionViewSet(TenantViewSet):
         body.is_valid(raise_exception=True)
         items = body.validated_data["conversions"]
         # One serializer for every item: its fields (and their scoped querysets) are built once, not 1000 times.
-        item_serializer = self.get_serializer()
-        self._preload_references(item_serializer, items)
-        shape_errors: dict[int, dict] = {}
-        valid: dict[int, dict] = {}
-        for index, item in enumerate(items):
-            try:
-                valid[index] = dict(item_serializer.run_validation(item))
-            except exceptions.ValidationError as error:
-                shape_errors[index] = validation_error_body(error.detail)["error"]
+        valid, shape_errors = validate_batch_items(self.get_serializer(), items)
         outcomes = dict(
             zip(
                 valid,
@@ -181,48 +170,13 @@ class ConversionViewSet(TenantViewSet):
             )
         )
         results = [
-            self._batch_result(index, shape_errors.get(index), outcomes.get(index)) for index in range(len(items))
+            batch_item_result(index, shape_errors.get(index), outcomes.get(index)) for index in range(len(items))
         ]
-        summary = {
-            "created": sum(result["status"] == "created" for result in results),
-            "duplicates": sum(result["status"] == "duplicate" for result in results),
-            "errors": sum(result["status"] == "error" for result in results),
-        }
-        response = Response({"data": results, "summary": summary})
+        response = Response(
+            {"data": results, "summary": services.batch_summary(result["status"] for result in results)}
+        )
         response.enveloped = True
         return response
-
-    @staticmethod
-    def _batch_result(index: int, shape_error: dict | None, outcome) -> dict:
-        if shape_error is not None:
-            return {"index": index, "status": "error", "id": None, "error": shape_error}
-        if outcome.status != "error":
-            return {"index": index, "status": outcome.status, "id": str(outcome.conversion.pk), "error": None}
-        error = outcome.error
-        if isinstance(error, ConflictError):
-            existing_id = str(error.existing_id) if error.existing_id else None
-            body = error_body(409, error.message, existing_id=existing_id)["error"]
-        else:
-            body = validation_error_body(error)["error"]
-        return {"index": index, "status": "error", "id": None, "error": body}
-
-    @staticmethod
-    def _preload_references(item_serializer, items) -> None:
-        """Fetch the contacts, campaigns and deliveries the items name, one query per model, through the
-        serializer's own (organization-scoped) querysets; the items' fields then read them from memory."""
-        preloaded = item_serializer.context.setdefault("preloaded", {})
-        for name, field in item_serializer.fields.items():
-            if not isinstance(field, RelatedIdField):
-                continue
-            ids = set()
-            for item in items:
-                value = item.get(name) if isinstance(item, dict) else None
-                try:
-                    ids.add(uuid.UUID(value))
-                except (TypeError, ValueError, AttributeError):
-                    continue  # not a UUID: the field itself will say so
-            queryset = field.get_queryset()
-            preloaded[queryset.model] = {row.pk: row for row in queryset.filter(pk__in=ids)} if ids else {}
 
 
 class ExchangeRateViewSet(TenantViewSet):

@@ -1,6 +1,8 @@
 """Writes for conversions: normalisation, validation, deduplication by order id, single and batch creation."""
 
 import zoneinfo
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -379,6 +381,15 @@ def conversions_set_status(*, conversions, status: str) -> int:
 
 
 BATCH_MAX_ITEMS = 1000
+
+
+BATCH_STATUSES = {"created": "created", "duplicate": "duplicates", "error": "errors"}
+
+
+def batch_summary(statuses: Iterable[str]) -> dict[str, int]:
+    """How many items of a batch were created, recognised as duplicates, or refused."""
+    counts = Counter(statuses)
+    return {name: counts[status] for status, name in BATCH_STATUSES.items()}
 
 
 @dataclass
