@@ -85,10 +85,14 @@ class ReportQuery:
         return DaySpan(self.date_from, self.date_to)
 
 
-def report_default_range(organization: Organization) -> tuple[date, date]:
-    """The last 30 local days of the organization, today included."""
-    today = timezone.localdate(timezone=organization.zone)
-    return today - timedelta(days=REPORT_DEFAULT_DAYS - 1), today
+def report_default_range(
+    organization: Organization, *, date_from: date | None = None, date_to: date | None = None
+) -> tuple[date, date]:
+    """The report's days: what was asked, with a missing end being the organization's local today and a missing
+    start the 30 days that end there (never before the first day of the calendar)."""
+    last = date_to or timezone.localdate(timezone=organization.zone)
+    first = date_from or last - min(timedelta(days=REPORT_DEFAULT_DAYS - 1), last - date.min)
+    return first, last
 
 
 def report_campaign(*, organization: Organization, campaign_id) -> Campaign | None:

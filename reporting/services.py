@@ -151,6 +151,7 @@ def rollup_repair(
     organization_id=None,
     since: date | None = None,
     until: date | None = None,
+    trailing_days: int | None = None,
     force: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> list[tuple]:
@@ -159,7 +160,8 @@ def rollup_repair(
     Days that still have marks are skipped: they are dirty by design (reports read them raw) and the drain
     rebuilds them.
 
-    ``since`` defaults to the organization's first day with data (its whole history) and ``until`` to the later
+    ``since`` (or ``trailing_days`` before the organization's local today) defaults to the organization's first
+    day with data (its whole history) and ``until`` to the later
     of today and its last day with data. With ``force`` every day is rebuilt without comparing. ``progress`` is
     called with the number of days handled after each chunk of at most 31 days (the unit of one transaction
     for a forced rebuild, and of one recount query pair for a check). Returns the repaired
@@ -170,7 +172,7 @@ def rollup_repair(
         organizations = organizations.filter(pk=organization_id)
     repaired: list[tuple] = []
     for organization in organizations:
-        span = rollup_repair_span(organization=organization, since=since, until=until)
+        span = rollup_repair_span(organization=organization, since=since, until=until, trailing_days=trailing_days)
         if span is None:
             continue
         first, last = span
@@ -207,9 +209,21 @@ def _repair_day(organization: Organization, day: date) -> bool:
     return True
 
 
-def rollup_repair_span(*, organization: Organization, since: date | None = None, until: date | None = None):
-    """The days ``rollup_repair`` covers for one organization as ``(first, last)``, or ``None`` if there are none."""
+def rollup_repair_span(
+    *,
+    organization: Organization,
+    since: date | None = None,
+    until: date | None = None,
+    trailing_days: int | None = None,
+):
+    """The days ``rollup_repair`` covers for one organization as ``(first, last)``, or ``None`` if there are none.
+
+    ``trailing_days`` (instead of ``since``) starts that many days before the organization's local today: each
+    organization's own calendar, not the server's UTC date.
+    """
     today = timezone.localdate(timezone=organization.zone)
+    if trailing_days is not None:
+        since = today - timedelta(days=trailing_days)
     first = since or _first_data_day(organization.pk)
     last = until or max(today, _last_data_day(organization.pk) or today)
     if first is None or first > last:

@@ -5,10 +5,9 @@ Tasks take ISO strings and ids, call one service, and are idempotent (a day is r
 changes nothing. Transient database errors are retried with exponential backoff.
 """
 
-from datetime import date, timedelta
+from datetime import date
 
 from celery import shared_task
-from django.utils import timezone
 
 from config.celery import RETRY_ON_TRANSIENT_ERRORS
 
@@ -26,11 +25,11 @@ def rollup_repair_task(
     since: str | None = None, until: str | None = None, organization_id: str | None = None, force: bool = False
 ) -> int:
     """Recount a trailing window (default: the last 35 days) and rebuild only mismatching days (beat: 03:15)."""
-    first = (
-        date.fromisoformat(since)
-        if since
-        else timezone.now().date() - timedelta(days=services.ROLLUP_REPAIR_WINDOW_DAYS)
+    repaired = services.rollup_repair(
+        organization_id=organization_id,
+        since=date.fromisoformat(since) if since else None,
+        until=date.fromisoformat(until) if until else None,
+        trailing_days=None if since else services.ROLLUP_REPAIR_WINDOW_DAYS,
+        force=force,
     )
-    last = date.fromisoformat(until) if until else None
-    repaired = services.rollup_repair(organization_id=organization_id, since=first, until=last, force=force)
     return len(repaired)

@@ -6,7 +6,7 @@ their two decimals (``1632.73``).
 """
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -19,7 +19,13 @@ from conversions.models import Conversion
 from core.api.envelope import LIMIT_DEFAULT, LIMIT_MAX
 from core.validators import validate_country, validate_currency
 
-from ..selectors import HISTORY_INTERVALS, LIST_SORT_FIELDS, REPORT_DEFAULT_DAYS, TIMEFRAME_KEYS, interval_start
+from ..selectors import (
+    HISTORY_INTERVALS,
+    LIST_SORT_FIELDS,
+    TIMEFRAME_KEYS,
+    interval_start,
+    report_default_range,
+)
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 HISTORY_MAX_ROWS = 20_000  # ~55 years by day; a bound on the size of one answer
@@ -132,11 +138,9 @@ class ReportParametersSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        organization = self.context["organization"]
-        today = timezone.localdate(timezone=organization.zone)
-        date_to = attrs.get("dateTo") or today
-        default_from = date_to - min(timedelta(days=REPORT_DEFAULT_DAYS - 1), date_to - date.min)
-        date_from = attrs.get("dateFrom") or default_from
+        date_from, date_to = report_default_range(
+            self.context["organization"], date_from=attrs.get("dateFrom"), date_to=attrs.get("dateTo")
+        )
         if date_from > date_to:
             raise serializers.ValidationError({"dateFrom": ["Must not be after dateTo."]})
         attrs["dateFrom"], attrs["dateTo"] = date_from, date_to
