@@ -11,10 +11,9 @@ from decimal import ROUND_DOWN, Decimal
 
 from accounts.models import AttributionModel
 
-from .models import WEIGHT_DECIMAL_PLACES
+from .models import CENT, WEIGHT_DECIMAL_PLACES
 
 WEIGHT_QUANTUM = Decimal(1).scaleb(-WEIGHT_DECIMAL_PLACES)
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)

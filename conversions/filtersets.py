@@ -1,71 +1,41 @@
 """One FilterSet per model, reused by the API, exports and tests.
 
 Filters that name another row (``contact_id``, ``campaign_id``, ``delivery_id``) only accept rows of the
-caller's organization: anything else, another organization's id or an unknown one, is a 400, so a filter can
-never reveal that an id exists elsewhere.
+caller's organization (``core.filtersets.organization_rows``). Every tenant FilterSet inherits
+``created_after`` / ``created_before`` from ``core.filtersets.TenantFilterSet``.
 """
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
 from contacts.models import Contact
-from core.filtersets import IsoDateTimeFilter
+from core.filtersets import IsoDateTimeFilter, LowerCaseFilter, TenantFilterSet, UpperCaseFilter, organization_rows
 
 from .models import Attribution, Campaign, Conversion, Delivery, ExchangeRate, Touchpoint
 
 
-def organization_rows(model):
-    """A ``queryset`` callable for ModelChoiceFilter: the rows of the requesting key's organization only."""
-
-    def queryset(request):
-        organization = getattr(getattr(request, "user", None), "organization", None)
-        if organization is None:  # no request (schema generation, direct FilterSet use): nothing to choose from
-            return model.objects.none()
-        return model.objects.for_organization(organization)
-
-    return queryset
-
-
-class UpperCaseFilter(django_filters.CharFilter):
-    """An exact match on a code stored upper-case (currency, country), whatever case the caller sends."""
-
-    def filter(self, qs, value):
-        return super().filter(qs, value.strip().upper() if value else value)
-
-
-class LowerCaseFilter(django_filters.CharFilter):
-    """An exact match on a code stored lower-case (language)."""
-
-    def filter(self, qs, value):
-        return super().filter(qs, value.strip().lower() if value else value)
-
-
-class CampaignFilterSet(django_filters.FilterSet):
+class CampaignFilterSet(TenantFilterSet):
     status = django_filters.ChoiceFilter(choices=Campaign.Status.choices)
     language = LowerCaseFilter()
     sent_after = IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
     sent_before = IsoDateTimeFilter(field_name="sent_at", lookup_expr="lte")
-    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = Campaign
-        fields = ["status", "language", "sent_after", "sent_before", "created_after", "created_before"]
+        fields = ["status", "language", "sent_after", "sent_before"]
 
 
-class DeliveryFilterSet(django_filters.FilterSet):
+class DeliveryFilterSet(TenantFilterSet):
     kind = django_filters.ChoiceFilter(choices=Delivery.Kind.choices)
     campaign_id = django_filters.ModelChoiceFilter(field_name="campaign", queryset=organization_rows(Campaign))
     language = LowerCaseFilter()
-    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = Delivery
-        fields = ["kind", "campaign_id", "language", "created_after", "created_before"]
+        fields = ["kind", "campaign_id", "language"]
 
 
-class TouchpointFilterSet(django_filters.FilterSet):
+class TouchpointFilterSet(TenantFilterSet):
     contact_id = django_filters.ModelChoiceFilter(field_name="contact", queryset=organization_rows(Contact))
     campaign_id = django_filters.ModelChoiceFilter(queryset=organization_rows(Campaign), method="filter_campaign")
     delivery_id = django_filters.ModelChoiceFilter(field_name="delivery", queryset=organization_rows(Delivery))
@@ -82,7 +52,7 @@ class TouchpointFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(campaign=value) | Q(delivery__campaign=value))
 
 
-class ConversionFilterSet(django_filters.FilterSet):
+class ConversionFilterSet(TenantFilterSet):
     contact_id = django_filters.ModelChoiceFilter(field_name="contact", queryset=organization_rows(Contact))
     campaign_id = django_filters.ModelChoiceFilter(queryset=organization_rows(Campaign), method="filter_attributed")
     delivery_id = django_filters.ModelChoiceFilter(queryset=organization_rows(Delivery), method="filter_attributed")

@@ -22,6 +22,7 @@ COUNT_MAX = 1_000_000
 MONEY_MAX_DIGITS = 14  # twelve digits before the decimal point: 999,999,999,999.99
 MONEY_DECIMAL_PLACES = 2
 MONEY_MAX = Decimal("999999999999.99")
+CENT = Decimal(1).scaleb(-MONEY_DECIMAL_PLACES)  # the smallest amount: every amount is rounded to it
 REFERENCE_MONEY_MAX_DIGITS = 24  # reference amounts may be many times larger after conversion
 WEIGHT_MAX_DIGITS = 13
 WEIGHT_DECIMAL_PLACES = 12

@@ -3,14 +3,13 @@
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from .models import ExchangeRate
+from .models import CENT, ExchangeRate
 
 RATE_FIELD = ExchangeRate._meta.get_field("rate")
 RATE_MAX_DIGITS = RATE_FIELD.max_digits
 RATE_DECIMAL_PLACES = RATE_FIELD.decimal_places
 
 BASE_CURRENCY = "EUR"
-CENT = Decimal("0.01")
 RATE_QUANTUM = Decimal("1e-12")
 
 
@@ -35,6 +34,28 @@ def conversion_rate(from_currency: str, to_currency: str, on_date: date) -> Deci
     if from_rate is None or to_rate is None:
         return None
     return to_rate / from_rate
+
+
+class RateLookup:
+    """Cross rates by (from currency, to currency, day), each looked up in the database once per instance."""
+
+    def __init__(self):
+        self._rates: dict[tuple, Decimal | None] = {}
+
+    def __call__(self, from_currency: str, to_currency: str, on_date: date) -> Decimal | None:
+        key = (from_currency, to_currency, on_date)
+        if key not in self._rates:
+            self._rates[key] = conversion_rate(*key)
+        return self._rates[key]
+
+
+def apply_reference_amounts(conversion, rate_lookup: RateLookup) -> None:
+    """Set a conversion's rate and reference amounts from its currency, reference currency and local day (all
+    ``None`` while a rate is missing). The one place this arithmetic lives: new writes and revaluations use it."""
+    rate = rate_lookup(conversion.currency, conversion.reference_currency, conversion.converted_date)
+    conversion.reference_rate = None if rate is None else rate.quantize(RATE_QUANTUM)
+    conversion.reference_revenue = convert(conversion.revenue, rate)
+    conversion.reference_revenue_without_tax = convert(conversion.revenue_without_tax, rate)
 
 
 def convert(amount: Decimal | None, rate: Decimal | None) -> Decimal | None:

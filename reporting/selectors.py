@@ -25,7 +25,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, UUIDField
 from django.utils import timezone
 
 from accounts.models import Organization
-from conversions.models import Attribution, Campaign, Conversion, Delivery, RollupMark
+from conversions.models import CENT, Attribution, Campaign, Conversion, Delivery, RollupMark
 
 from .aggregation import (
     CONTACTS_MEASURE,
@@ -43,7 +43,6 @@ from .aggregation import (
 )
 
 REPORT_DEFAULT_DAYS = 30
-CENT = Decimal("0.01")
 HISTORY_INTERVALS = ("day", "week", "month")
 TIMEFRAME_KEYS = ("hour", "weekday")
 HOURS = range(24)

@@ -30,8 +30,8 @@ from ..models import (
     Touchpoint,
 )
 from ..selectors import rows_by_pk
+from ..services import BATCH_MAX_ITEMS
 
-BATCH_MAX_ITEMS = 1000
 TIMEZONE_MAX_LENGTH = 64
 
 

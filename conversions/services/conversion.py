@@ -4,7 +4,7 @@ import zoneinfo
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -188,7 +188,7 @@ class _Lookups:
     def __init__(self, contacts_by_email: dict | None = None, defer_new_contacts: bool = False):
         self.contacts_by_email = contacts_by_email or {}
         self.defer_new_contacts = defer_new_contacts
-        self.rates: dict = {}
+        self.rates = rates.RateLookup()
 
     def contact(self, organization: Organization, email: str) -> Contact:
         if email not in self.contacts_by_email:
@@ -198,12 +198,6 @@ class _Lookups:
                 contact = contact_get_or_create_by_email(organization=organization, email=email)
             self.contacts_by_email[email] = contact
         return self.contacts_by_email[email]
-
-    def rate(self, currency: str, reference_currency: str, on_date: date):
-        key = (currency, reference_currency, on_date)
-        if key not in self.rates:
-            self.rates[key] = rates.conversion_rate(*key)
-        return self.rates[key]
 
 
 def _apply(conversion: Conversion, values: dict, lookups: _Lookups | None = None) -> None:
@@ -233,15 +227,7 @@ def _apply(conversion: Conversion, values: dict, lookups: _Lookups | None = None
         conversion.converted_at = timezone.now()
     conversion.converted_date = timezone.localtime(conversion.converted_at, organization.zone).date()
     conversion.reference_currency = organization.reference_currency
-    _apply_reference_amounts(conversion, lookups)
-
-
-def _apply_reference_amounts(conversion: Conversion, lookups: _Lookups | None = None) -> None:
-    lookups = lookups or _Lookups()
-    rate = lookups.rate(conversion.currency, conversion.reference_currency, conversion.converted_date)
-    conversion.reference_rate = None if rate is None else rate.quantize(rates.RATE_QUANTUM)
-    conversion.reference_revenue = rates.convert(conversion.revenue, rate)
-    conversion.reference_revenue_without_tax = rates.convert(conversion.revenue_without_tax, rate)
+    rates.apply_reference_amounts(conversion, lookups.rates)
 
 
 def _validate(conversion: Conversion) -> None:

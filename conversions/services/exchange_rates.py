@@ -129,18 +129,12 @@ def _revalue_chunk(ids: list) -> int:
     conversions = list(
         Conversion.objects.filter(pk__in=ids).select_related("organization").prefetch_related("attributions")
     )
-    rate_cache: dict = {}
+    rate_lookup = rates.RateLookup()
     changed_conversions, changed_attributions = [], []
     touched: dict = {}
     for conversion in conversions:
-        key = (conversion.currency, conversion.reference_currency, conversion.converted_date)
-        if key not in rate_cache:
-            rate_cache[key] = rates.conversion_rate(*key)
         before = (conversion.reference_revenue, conversion.reference_revenue_without_tax)
-        rate = rate_cache[key]
-        conversion.reference_rate = None if rate is None else rate.quantize(rates.RATE_QUANTUM)
-        conversion.reference_revenue = rates.convert(conversion.revenue, rate)
-        conversion.reference_revenue_without_tax = rates.convert(conversion.revenue_without_tax, rate)
+        rates.apply_reference_amounts(conversion, rate_lookup)
         if before == (conversion.reference_revenue, conversion.reference_revenue_without_tax):
             continue
         changed_conversions.append(conversion)
