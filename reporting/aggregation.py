@@ -8,7 +8,7 @@ the report over clean days (a rollup source) and the report over dirty days (a r
 what a bucket, a filter or a sum means.
 """
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -207,6 +207,28 @@ class Filters:
         """With a campaign or delivery, reports sum the credit given to it rather than whole conversions."""
         return self.campaign_id is not None or self.delivery_id is not None
 
+    def dimensions_q(self, columns: Mapping[str, str]) -> Q:
+        """The currency, country, type and status filters over ``columns`` (filter name → column path)."""
+        conditions = Q()
+        for column, values in (
+            ("currency", self.currencies),
+            ("country", self.countries),
+            ("type", self.types),
+            ("status", self.statuses),
+        ):
+            if values:
+                conditions &= Q(**{f"{columns[column]}__in": sorted(values)})
+        return conditions
+
+    def targets_q(self, columns: Mapping[str, str]) -> Q:
+        """The campaign and delivery filters over ``columns`` (``campaign`` / ``delivery`` → column path)."""
+        conditions = Q()
+        if self.campaign_id is not None:
+            conditions &= Q(**{columns["campaign"]: self.campaign_id})
+        if self.delivery_id is not None:
+            conditions &= Q(**{columns["delivery"]: self.delivery_id})
+        return conditions
+
 
 @dataclass(frozen=True)
 class DaySpan:
@@ -280,18 +302,7 @@ def _rows(source: Source, *, organization_ids: Collection, days: DaySpan, filter
         conditions &= Q(**{f"{columns['day']}__in": sorted(days.only)})
     if days.without:
         conditions &= ~Q(**{f"{columns['day']}__in": sorted(days.without)})
-    for column, values in (
-        ("currency", filters.currencies),
-        ("country", filters.countries),
-        ("type", filters.types),
-        ("status", filters.statuses),
-    ):
-        if values:
-            conditions &= Q(**{f"{columns[column]}__in": sorted(values)})
-    if filters.campaign_id is not None:
-        conditions &= Q(**{columns["campaign"]: filters.campaign_id})
-    if filters.delivery_id is not None:
-        conditions &= Q(**{columns["delivery"]: filters.delivery_id})
+    conditions &= filters.dimensions_q(columns) & filters.targets_q(columns)
     return source.model.objects.filter(conditions)
 
 

@@ -367,13 +367,12 @@ def conversions_top_targets(
 # --- Lists --------------------------------------------------------------------------------------------------------
 
 
+CONVERSION_COLUMNS = {name: name for name in ("currency", "country", "type", "status")}
+CREDIT_COLUMNS = {"campaign": "campaign_id", "delivery": "delivery_id"}
+
+
 def _credit_rows(filters: Filters) -> QuerySet:
-    rows = Attribution.objects.filter(conversion=OuterRef("pk"))
-    if filters.campaign_id is not None:
-        rows = rows.filter(campaign_id=filters.campaign_id)
-    if filters.delivery_id is not None:
-        rows = rows.filter(delivery_id=filters.delivery_id)
-    return rows
+    return Attribution.objects.filter(filters.targets_q(CREDIT_COLUMNS), conversion=OuterRef("pk"))
 
 
 def _order_by(sort: Sequence[tuple[str, bool]]) -> list:
@@ -408,14 +407,7 @@ def conversions_list_queryset(query: ReportQuery, *, sort: Sequence[tuple[str, b
     rows = Conversion.objects.for_organization(organization).filter(
         converted_date__gte=query.date_from, converted_date__lte=query.date_to, **_time_bounds(query)
     )
-    for field_name, values in (
-        ("currency", filters.currencies),
-        ("country", filters.countries),
-        ("type", filters.types),
-        ("status", filters.statuses),
-    ):
-        if values:
-            rows = rows.filter(**{f"{field_name}__in": sorted(values)})
+    rows = rows.filter(filters.dimensions_q(CONVERSION_COLUMNS))
     credit = _credit_rows(filters)
     if filters.credit:
         rows = rows.filter(Exists(credit))
