@@ -1,10 +1,18 @@
-"""Fixtures shared by every app's tests: organizations, API keys, authenticated API clients."""
+"""Root conftest: test settings, the shared fixtures, and what this machine cannot run.
+
+The fixtures every app's tests share (organizations, API keys and clients, staff in the admin) are in
+``accounts/tests/fixtures.py``, loaded below; ``pytest_plugins`` is declared here only. Factories live in the app
+that owns the model (``<app>/tests/factories.py``); the shared API contract is ``core/tests/api_contract.py``.
+"""
 
 import pytest
-from rest_framework.test import APIClient
 
-from accounts.services import api_key_create, organization_create
-from config.celery import app as celery_app
+# Helper modules with assertions that test modules import: rewritten so that a failing assert shows its values.
+pytest.register_assert_rewrite("core.tests.api_contract", "core.tests.admin_helpers")
+
+from config.celery import app as celery_app  # noqa: E402 - after the assertion rewriting is registered
+
+pytest_plugins = ["accounts.tests.fixtures"]
 
 # Tests run Celery tasks eagerly (in-process); the integration tests in .ci/run use a real worker instead.
 celery_app.conf.task_always_eager = True
@@ -14,44 +22,6 @@ celery_app.conf.task_eager_propagates = True
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def organization(db):
-    return organization_create(slug="acme", name="Acme", reference_currency="EUR", timezone_name="Europe/Prague")
-
-
-@pytest.fixture
-def other_organization(db):
-    return organization_create(slug="globex", name="Globex", reference_currency="USD", timezone_name="UTC")
-
-
-def _client(secret: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
-
-
-@pytest.fixture
-def api_key_secret(organization):
-    return api_key_create(organization=organization, name="test")[1]
-
-
-@pytest.fixture
-def api(api_key_secret):
-    """An API client authenticated with a read-write key of ``organization``."""
-    return _client(api_key_secret)
-
-
-@pytest.fixture
-def read_only_api(organization):
-    return _client(api_key_create(organization=organization, name="reader", read_only=True)[1])
-
-
-@pytest.fixture
-def other_api(other_organization):
-    """An API client of a second organization, for tenancy tests."""
-    return _client(api_key_create(organization=other_organization, name="other")[1])
 
 
 CHROMIUM_PATH = "/usr/bin/chromium"

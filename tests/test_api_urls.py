@@ -1,4 +1,5 @@
-"""The OpenAPI 3 schema documents every route of /api/v1/ as it really answers; the docs work offline."""
+"""The routes of the API as a whole (config/api_urls.py): the OpenAPI 3 schema documents every route of /api/v1/ as
+it really answers, the docs work offline, and a route that does not exist is a 404 in the error envelope."""
 
 import re
 
@@ -8,6 +9,7 @@ from drf_spectacular.validation import validate_schema
 
 from contacts.api.urls import router as contacts_router
 from conversions.api.urls import router as conversions_router
+from core.tests.api_contract import assert_envelope
 
 ERROR_REF = "#/components/schemas/ErrorEnvelope"
 
@@ -126,3 +128,13 @@ def test_docs_are_served_without_any_cdn(client, db):
     assert assets
     for asset in assets:
         assert client.get(asset).status_code == 200, asset
+
+
+def test_unknown_routes_under_the_api_are_404_for_any_method(api, client):
+    for response in (
+        api.get("/api/v1/nothing-here/"),
+        api.post("/api/v1/conversions/x/y/z", {}, format="json"),
+        client.delete("/api/v1/"),
+        api.get("/api/v1/conversions/not.a.uuid/"),
+    ):
+        assert_envelope(response, 404, "not_found")

@@ -1,3 +1,6 @@
+"""The accounts commands: create_organization and create_api_key; a bad argument is a CommandError (a message
+and exit code 1), never a traceback, and leaves nothing half-made behind."""
+
 from io import StringIO
 
 import pytest
@@ -47,3 +50,17 @@ def test_create_api_key_prints_the_secret_alone_on_the_last_line(organization):
 def test_create_api_key_for_an_unknown_organization_fails():
     with pytest.raises(CommandError):
         call_command("create_api_key", "nope")
+
+
+@pytest.mark.django_db
+def test_create_api_key_with_a_name_longer_than_the_column_is_a_command_error(organization):
+    with pytest.raises(CommandError, match="name"):
+        call_command("create_api_key", organization.slug, name="n" * 101, stdout=StringIO())
+    assert not ApiKey.objects.exists()
+
+
+@pytest.mark.django_db
+def test_create_api_key_with_a_name_just_inside_the_column(organization):
+    out = StringIO()
+    call_command("create_api_key", organization.slug, name="n" * 100, stdout=out)
+    assert api_key_authenticate(secret=out.getvalue().strip().splitlines()[-1]).name == "n" * 100

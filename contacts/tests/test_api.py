@@ -1,5 +1,5 @@
-"""/api/v1/contacts/: fields, uniqueness, limits, filters and search (auth, tenancy and CRUD are in the shared
-API test base, conversions/tests/test_api_base.py)."""
+"""/api/v1/contacts/: the shared API contract (core/tests/api_contract.py), then fields, uniqueness, limits,
+filters and search."""
 
 from datetime import timedelta
 
@@ -8,13 +8,34 @@ from django.utils import timezone
 
 from contacts.models import Contact
 from contacts.tests.factories import ContactFactory
+from core.tests.api_contract import TenantResourceContract, listed_ids
 
 URL = "/api/v1/contacts/"
 
 
-def ids(response) -> set[str]:
-    assert response.status_code == 200, response.json()
-    return {row["id"] for row in response.json()["data"]}
+class TestContactsAPI(TenantResourceContract):
+    path = URL
+    model = Contact
+    patch = {"surname": "Patched"}
+    facet = "country"
+    datetime_filters = ("created_after", "created_before")
+
+    def make(self, organization):
+        return ContactFactory(organization=organization)
+
+    def create_body(self, organization):
+        return {"email": "New@Example.com", "country": "cz", "language": "cs"}
+
+    def put_body(self, organization):
+        return {"email": "put@example.com", "first_name": "Put", "surname": "Person"}
+
+
+def test_contact_create_and_list(api):
+    response = api.post(URL, {"email": "Jane@Example.com", "country": "cz"}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["data"]["email"] == "jane@example.com"
+    listing = api.get(URL)
+    assert listing.json()["pagination"]["total"] == 1
 
 
 def test_create_normalises_email_and_codes(api, organization):
@@ -89,13 +110,13 @@ def test_filters(api, organization):
         organization=organization, email="jane@example.com", client_contact_id="C-1", country="CZ", language="cs"
     )
     john = ContactFactory(organization=organization, email="john@example.com", country="DE", language="de")
-    assert ids(api.get(URL, {"email": "JANE@example.com"})) == {str(jane.pk)}
-    assert ids(api.get(URL, {"client_contact_id": "C-1"})) == {str(jane.pk)}
-    assert ids(api.get(URL, {"country": "de"})) == {str(john.pk)}
-    assert ids(api.get(URL, {"language": "CS"})) == {str(jane.pk)}
+    assert listed_ids(api.get(URL, {"email": "JANE@example.com"})) == {str(jane.pk)}
+    assert listed_ids(api.get(URL, {"client_contact_id": "C-1"})) == {str(jane.pk)}
+    assert listed_ids(api.get(URL, {"country": "de"})) == {str(john.pk)}
+    assert listed_ids(api.get(URL, {"language": "CS"})) == {str(jane.pk)}
     an_hour_ago = (timezone.now() - timedelta(hours=1)).isoformat()
-    assert ids(api.get(URL, {"created_after": an_hour_ago})) == {str(jane.pk), str(john.pk)}
-    assert ids(api.get(URL, {"created_before": an_hour_ago})) == set()
+    assert listed_ids(api.get(URL, {"created_after": an_hour_ago})) == {str(jane.pk), str(john.pk)}
+    assert listed_ids(api.get(URL, {"created_before": an_hour_ago})) == set()
     response = api.get(URL, {"created_after": "last week"})
     assert response.status_code == 400
     assert "created_after" in response.json()["error"]["fields"]
@@ -104,8 +125,8 @@ def test_filters(api, organization):
 def test_search_and_ordering(api, organization):
     jane = ContactFactory(organization=organization, email="jane@example.com", first_name="Jane", surname="Adams")
     john = ContactFactory(organization=organization, email="john@other.org", first_name="John", surname="Brown")
-    assert ids(api.get(URL, {"search": "other.org"})) == {str(john.pk)}
-    assert ids(api.get(URL, {"search": "adams"})) == {str(jane.pk)}
+    assert listed_ids(api.get(URL, {"search": "other.org"})) == {str(john.pk)}
+    assert listed_ids(api.get(URL, {"search": "adams"})) == {str(jane.pk)}
     rows = api.get(URL, {"ordering": "-surname"}).json()["data"]
     assert [row["surname"] for row in rows] == ["Brown", "Adams"]
 

@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.services import membership_add
-from accounts.tests.admin_fixtures import *  # noqa: F403 - pytest fixtures
 from contacts.services import contact_create
 from conversions.models import Conversion, ExchangeRate, RollupMark, Touchpoint
 from conversions.services import (
@@ -23,9 +22,9 @@ from conversions.services import (
     conversion_update,
     delivery_create,
 )
-from conversions.tests.admin_helpers import *  # noqa: F403 - pytest fixtures
-from conversions.tests.admin_helpers import ADD, CHANGELIST, _change_url, _conversion, _form_data
+from conversions.tests.admin_helpers import ADD, CHANGELIST, change_url, form_data, make_conversion
 from core.admin.filters import CappedCountPaginator, RecentValuesFilter
+from core.tests.admin_helpers import changelist_query_counts
 
 # --- Scoping --------------------------------------------------------------------------------------------------------
 
@@ -46,7 +45,7 @@ def test_a_superuser_lists_every_organization(admin_root, conversion_a, conversi
 
 @pytest.mark.django_db
 def test_other_organizations_conversion_does_not_exist_for_a_staff_member(admin_b, conversion_a):
-    assert admin_b.get(_change_url(conversion_a)).status_code == 302
+    assert admin_b.get(change_url(conversion_a)).status_code == 302
     delete_url = reverse("admin:conversions_conversion_delete", args=[conversion_a.pk])
     assert admin_b.post(delete_url, {"post": "yes"}).status_code == 302
     assert Conversion.objects.filter(pk=conversion_a.pk).exists()
@@ -55,7 +54,7 @@ def test_other_organizations_conversion_does_not_exist_for_a_staff_member(admin_
     version = conversion_a.history.first()
     revert_url = reverse("admin:conversions_conversion_simple_history", args=[conversion_a.pk, version.history_id])
     assert admin_b.get(revert_url).status_code == 404
-    assert admin_b.post(revert_url, _form_data()).status_code == 404
+    assert admin_b.post(revert_url, form_data()).status_code == 404
 
 
 @pytest.mark.django_db
@@ -79,8 +78,8 @@ def test_autocomplete_offers_only_own_contacts(admin_a, admin_b, conversion_a, c
 def test_campaign_filter_offers_only_own_campaigns_and_filters_by_credit(admin_a, organization, other_organization):
     mine = campaign_create(organization=organization, name="Spring sale")
     campaign_create(organization=other_organization, name="Their launch")
-    credited = _conversion(organization, order_id="CREDITED", campaign=mine)
-    _conversion(organization, order_id="UNCREDITED")
+    credited = make_conversion(organization, order_id="CREDITED", campaign=mine)
+    make_conversion(organization, order_id="UNCREDITED")
     page = admin_a.get(CHANGELIST).content.decode()
     assert "Spring sale" in page and "Their launch" not in page
     filtered = admin_a.get(CHANGELIST, {"campaign": str(mine.pk)}).content.decode()
@@ -90,7 +89,7 @@ def test_campaign_filter_offers_only_own_campaigns_and_filters_by_credit(admin_a
 @pytest.mark.django_db
 def test_filtering_by_another_organizations_campaign_shows_nothing(admin_a, conversion_a, other_organization):
     theirs = campaign_create(organization=other_organization, name="Their launch")
-    _conversion(other_organization, order_id="B-CREDITED", campaign=theirs)
+    make_conversion(other_organization, order_id="B-CREDITED", campaign=theirs)
     page = admin_a.get(CHANGELIST, {"campaign": str(theirs.pk)}).content.decode()
     assert "B-CREDITED" not in page and "A-1" not in page
 
@@ -102,7 +101,7 @@ def test_filtering_by_another_organizations_campaign_shows_nothing(admin_a, conv
 def test_list_columns_show_local_time_amounts_reference_and_credit(admin_a, organization):
     campaign = campaign_create(organization=organization, name="Newsletter 12")
     ExchangeRate.objects.create(date=datetime(2024, 1, 1).date(), currency="CZK", rate=Decimal("25"))
-    _conversion(
+    make_conversion(
         organization,
         order_id="ORDER-77",
         revenue="250.00",
@@ -118,38 +117,30 @@ def test_list_columns_show_local_time_amounts_reference_and_credit(admin_a, orga
 
 @pytest.mark.django_db
 def test_search_matches_order_id_email_and_coupon(admin_a, organization):
-    _conversion(organization, order_id="FIND-ME", coupon_code="SUMMER", email="someone@acme.test")
-    _conversion(organization, order_id="OTHER")
+    make_conversion(organization, order_id="FIND-ME", coupon_code="SUMMER", email="someone@acme.test")
+    make_conversion(organization, order_id="OTHER")
     for term in ("FIND-ME", "someone@acme", "SUMMER"):
         page = admin_a.get(CHANGELIST, {"q": term}).content.decode()
         assert "FIND-ME" in page and "OTHER" not in page, term
 
 
 @pytest.mark.django_db
-def test_changelist_queries_do_not_grow_with_rows(admin_a, organization, django_assert_max_num_queries):
+def test_changelist_queries_do_not_grow_with_rows(admin_a, organization, monkeypatch, django_assert_max_num_queries):
     campaign = campaign_create(organization=organization, name="C")
     for index in range(30):
-        _conversion(organization, order_id=f"N-{index}", campaign=campaign, email=f"p{index}@acme.test")
+        make_conversion(organization, order_id=f"N-{index}", campaign=campaign, email=f"p{index}@acme.test")
     with django_assert_max_num_queries(25):
         response = admin_a.get(CHANGELIST)
     assert response.status_code == 200
-
-
-def test_capped_paginator_counts_up_to_its_cap_and_no_further():
-    class Small(CappedCountPaginator):
-        count_cap = 5
-
-    just_inside = Small(list(range(5)), 2)
-    assert just_inside.count == 5 and not just_inside.count_is_capped
-    just_outside = Small(list(range(6)), 2)
-    assert just_outside.count == 5 and just_outside.count_is_capped
+    page_of_one, page_of_thirty = changelist_query_counts(admin_a, Conversion, monkeypatch)
+    assert page_of_one == page_of_thirty
 
 
 @pytest.mark.django_db
 def test_capped_total_is_shown_as_more_than(admin_a, organization, monkeypatch):
     monkeypatch.setattr(CappedCountPaginator, "count_cap", 2)
     for index in range(3):
-        _conversion(organization, order_id=f"CAP-{index}")
+        make_conversion(organization, order_id=f"CAP-{index}")
     assert "More than 2 conversions" in admin_a.get(CHANGELIST).content.decode()
 
 
@@ -162,7 +153,7 @@ def test_add_goes_through_the_service(admin_a, staff_a, organization):
     contact = contact_create(organization=organization, email="jane@acme.test", country="CZ")
     response = admin_a.post(
         ADD,
-        _form_data(contact=str(contact.pk), campaign=str(campaign.pk), order_id=" NEW-1 ", revenue="121.00"),
+        form_data(contact=str(contact.pk), campaign=str(campaign.pk), order_id=" NEW-1 ", revenue="121.00"),
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     conversion = Conversion.objects.get(order_id="NEW-1")
@@ -187,7 +178,7 @@ def test_add_goes_through_the_service(admin_a, staff_a, organization):
     ],
 )
 def test_service_validation_errors_are_shown_on_the_form(admin_a, organization, overrides, error):
-    response = admin_a.post(ADD, _form_data(**overrides))
+    response = admin_a.post(ADD, form_data(**overrides))
     assert response.status_code == 200
     assert error in response.content.decode()
     assert not Conversion.objects.exists()
@@ -195,7 +186,7 @@ def test_service_validation_errors_are_shown_on_the_form(admin_a, organization, 
 
 @pytest.mark.django_db
 def test_limits_just_inside_are_accepted(admin_a, organization):
-    response = admin_a.post(ADD, _form_data(revenue_without_tax="121.00", revenue="121.00", attribution_window="90"))
+    response = admin_a.post(ADD, form_data(revenue_without_tax="121.00", revenue="121.00", attribution_window="90"))
     assert response.status_code == 302
     assert Conversion.objects.get().attribution_window == 90
 
@@ -204,7 +195,7 @@ def test_limits_just_inside_are_accepted(admin_a, organization):
 @pytest.mark.parametrize(("minutes_ahead", "accepted"), [(4, True), (6, False)])
 def test_a_time_more_than_five_minutes_ahead_is_refused(admin_a, organization, minutes_ahead, accepted):
     future = timezone.localtime(timezone.now() + timedelta(minutes=minutes_ahead), organization.zone)
-    response = admin_a.post(ADD, _form_data(converted_at_0=f"{future:%Y-%m-%d}", converted_at_1=f"{future:%H:%M:%S}"))
+    response = admin_a.post(ADD, form_data(converted_at_0=f"{future:%Y-%m-%d}", converted_at_1=f"{future:%H:%M:%S}"))
     assert response.status_code == (302 if accepted else 200)
     assert ("Must not be more than 5 minutes in the future." in response.content.decode()) is not accepted
     assert Conversion.objects.exists() is accepted
@@ -212,7 +203,7 @@ def test_a_time_more_than_five_minutes_ahead_is_refused(admin_a, organization, m
 
 @pytest.mark.django_db
 def test_form_times_are_read_in_the_organizations_zone(admin_a, organization):
-    assert admin_a.post(ADD, _form_data(converted_at_0="2024-01-15", converted_at_1="00:30:00")).status_code == 302
+    assert admin_a.post(ADD, form_data(converted_at_0="2024-01-15", converted_at_1="00:30:00")).status_code == 302
     conversion = Conversion.objects.get()
     assert conversion.converted_at == datetime(2024, 1, 14, 23, 30, tzinfo=ZoneInfo("UTC"))
     assert str(conversion.converted_date) == "2024-01-15"
@@ -220,7 +211,7 @@ def test_form_times_are_read_in_the_organizations_zone(admin_a, organization):
 
 @pytest.mark.django_db
 def test_a_duplicate_order_id_is_a_form_error(admin_a, conversion_a):
-    response = admin_a.post(ADD, _form_data(order_id="A-1"))
+    response = admin_a.post(ADD, form_data(order_id="A-1"))
     assert response.status_code == 200
     assert "A conversion with order_id &#x27;A-1&#x27; already exists" in response.content.decode()
     assert Conversion.objects.count() == 1
@@ -228,7 +219,7 @@ def test_a_duplicate_order_id_is_a_form_error(admin_a, conversion_a):
 
 @pytest.mark.django_db
 def test_a_contact_of_another_organization_cannot_be_chosen(admin_a, organization, conversion_b):
-    response = admin_a.post(ADD, _form_data(contact=str(conversion_b.contact_id)))
+    response = admin_a.post(ADD, form_data(contact=str(conversion_b.contact_id)))
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert not Conversion.objects.filter(organization=organization).exists()
@@ -240,10 +231,10 @@ def test_a_member_of_two_organizations_chooses_among_theirs(staff_a, admin_a, or
     page = admin_a.get(ADD).content.decode()
     assert 'name="organization"' in page
     contact_b = contact_create(organization=other_organization, email="b@globex.test")
-    mixed = admin_a.post(ADD, _form_data(organization=str(organization.pk), contact=str(contact_b.pk)))
+    mixed = admin_a.post(ADD, form_data(organization=str(organization.pk), contact=str(contact_b.pk)))
     assert mixed.status_code == 200
     assert "Does not exist." in mixed.content.decode()
-    chosen = admin_a.post(ADD, _form_data(organization=str(other_organization.pk), contact=str(contact_b.pk)))
+    chosen = admin_a.post(ADD, form_data(organization=str(other_organization.pk), contact=str(contact_b.pk)))
     assert chosen.status_code == 302
     assert Conversion.objects.get().organization == other_organization
 
@@ -254,14 +245,14 @@ def test_an_organization_the_user_is_not_a_member_of_cannot_be_chosen(
 ):
     third = organization.__class__.objects.create(slug="third", name="Third")
     membership_add(user=staff_a, organization=other_organization)
-    response = admin_a.post(ADD, _form_data(organization=str(third.pk)))
+    response = admin_a.post(ADD, form_data(organization=str(third.pk)))
     assert response.status_code == 200
     assert not Conversion.objects.exists()
 
 
 @pytest.mark.django_db
 def test_change_goes_through_the_service(admin_a, conversion_a):
-    data = _form_data(
+    data = form_data(
         converted_at_0=f"{timezone.localtime(conversion_a.converted_at, conversion_a.organization.zone):%Y-%m-%d}",
         converted_at_1=f"{timezone.localtime(conversion_a.converted_at, conversion_a.organization.zone):%H:%M:%S}",
         contact=str(conversion_a.contact_id),
@@ -273,7 +264,7 @@ def test_change_goes_through_the_service(admin_a, conversion_a):
         attribution_model="last_touch",
         attribution_window="7",
     )
-    response = admin_a.post(_change_url(conversion_a), data)
+    response = admin_a.post(change_url(conversion_a), data)
     assert response.status_code == 302, response.content.decode()[:3000]
     conversion_a.refresh_from_db()
     assert conversion_a.revenue == Decimal("150.00")
@@ -329,7 +320,7 @@ def test_revert_goes_through_the_service(admin_a, staff_a, conversion_a, organiz
     form_page = admin_a.get(revert_url)
     assert form_page.status_code == 200 and "Revert" in form_page.content.decode()
     at = timezone.localtime(original.converted_at, organization.zone)
-    data = _form_data(
+    data = form_data(
         converted_at_0=f"{at:%Y-%m-%d}",
         converted_at_1=f"{at:%H:%M:%S.%f}",
         contact=str(original.contact_id),
@@ -356,11 +347,23 @@ def test_revert_goes_through_the_service(admin_a, staff_a, conversion_a, organiz
 @pytest.mark.django_db
 def test_revert_to_an_invalid_version_is_a_form_error(admin_a, conversion_a, organization):
     version = conversion_a.history.earliest()
-    _conversion(organization, order_id="TAKEN")
+    make_conversion(organization, order_id="TAKEN")
     revert_url = reverse("admin:conversions_conversion_simple_history", args=[conversion_a.pk, version.history_id])
-    response = admin_a.post(revert_url, _form_data(order_id="TAKEN", contact=str(conversion_a.contact_id)))
+    response = admin_a.post(revert_url, form_data(order_id="TAKEN", contact=str(conversion_a.contact_id)))
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_deleting_a_contact_keeps_its_conversions(admin_a, organization):
+    contact = contact_create(organization=organization, email="leaving@example.com")
+    conversion = make_conversion(organization, contact=contact, revenue="10.00",
+                                 converted_at=timezone.now() - timedelta(hours=1))  # fmt: skip
+    delete_url = reverse("admin:contacts_contact_delete", args=[contact.pk])
+    assert admin_a.post(delete_url, {"post": "yes"}).status_code == 302
+    conversion.refresh_from_db()
+    assert conversion.contact is None
+    assert Conversion.objects.count() == 1
 
 
 # --- Actions --------------------------------------------------------------------------------------------------------
@@ -371,8 +374,8 @@ def test_revert_to_an_invalid_version_is_a_form_error(admin_a, conversion_a, org
     ("action", "status"), [("approve", "approved"), ("reject", "rejected"), ("refund", "refunded")]
 )
 def test_status_actions_go_through_the_service(admin_a, staff_a, organization, action, status):
-    first = _conversion(organization, order_id="S-1", status="pending")
-    second = _conversion(organization, order_id="S-2", status="pending")
+    first = make_conversion(organization, order_id="S-1", status="pending")
+    second = make_conversion(organization, order_id="S-2", status="pending")
     RollupMark.objects.all().delete()
     response = admin_a.post(CHANGELIST, {"action": action, "_selected_action": [str(first.pk), str(second.pk)]})
     assert response.status_code == 302
@@ -383,7 +386,7 @@ def test_status_actions_go_through_the_service(admin_a, staff_a, organization, a
 
 @pytest.mark.django_db
 def test_reattribute_action_recomputes_credit(admin_a, organization):
-    conversion = _conversion(organization, order_id="R-1", email="late@acme.test")
+    conversion = make_conversion(organization, order_id="R-1", email="late@acme.test")
     delivery = delivery_create(organization=organization, name="Welcome flow")
     # A touchpoint stored without the service (as if a late import skipped the background task).
     Touchpoint.objects.create(
@@ -401,7 +404,7 @@ def test_reattribute_action_recomputes_credit(admin_a, organization):
 
 @pytest.mark.django_db
 def test_export_selected_as_csv(admin_a, conversion_a, organization):
-    other = _conversion(organization, order_id="A-2", revenue="5.00")
+    other = make_conversion(organization, order_id="A-2", revenue="5.00")
     response = admin_a.post(CHANGELIST, {"action": "export_selected_csv", "_selected_action": [str(conversion_a.pk)]})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
@@ -412,8 +415,8 @@ def test_export_selected_as_csv(admin_a, conversion_a, organization):
 
 @pytest.mark.django_db
 def test_export_follows_the_current_filters_and_scope(admin_a, organization, conversion_b):
-    _conversion(organization, order_id="KEEP", status="pending")
-    _conversion(organization, order_id="DROP", status="approved")
+    make_conversion(organization, order_id="KEEP", status="pending")
+    make_conversion(organization, order_id="DROP", status="approved")
     export_url = reverse("admin:conversions_conversion_export") + "?status__exact=pending"
     response = admin_a.post(export_url, {"format": "0", "resource": "0"})
     assert response.status_code == 200
@@ -425,8 +428,8 @@ def test_export_follows_the_current_filters_and_scope(admin_a, organization, con
 def test_currency_filter_suggests_recent_own_values_and_filters_by_any(
     admin_a, organization, conversion_b, monkeypatch
 ):
-    _conversion(organization, order_id="OLD-CZK", currency="CZK", converted_at=timezone.now() - timedelta(days=9))
-    _conversion(organization, order_id="NEW-EUR", currency="EUR", converted_at=timezone.now() - timedelta(days=1))
+    make_conversion(organization, order_id="OLD-CZK", currency="CZK", converted_at=timezone.now() - timedelta(days=9))
+    make_conversion(organization, order_id="NEW-EUR", currency="EUR", converted_at=timezone.now() - timedelta(days=1))
     page = admin_a.get(CHANGELIST).content.decode()
     assert "?currency=CZK" in page and "?currency=EUR" in page and "?currency=USD" not in page  # B's is USD
     monkeypatch.setattr(RecentValuesFilter, "sample_rows", 1)
@@ -438,8 +441,8 @@ def test_currency_filter_suggests_recent_own_values_and_filters_by_any(
 
 @pytest.mark.django_db
 def test_date_hierarchy_offers_periods_between_first_and_last_without_scanning(admin_a, organization):
-    _conversion(organization, order_id="Y1", converted_at=datetime(2023, 11, 5, 12, tzinfo=ZoneInfo("UTC")))
-    _conversion(organization, order_id="Y2", converted_at=datetime(2024, 2, 10, 12, tzinfo=ZoneInfo("UTC")))
+    make_conversion(organization, order_id="Y1", converted_at=datetime(2023, 11, 5, 12, tzinfo=ZoneInfo("UTC")))
+    make_conversion(organization, order_id="Y2", converted_at=datetime(2024, 2, 10, 12, tzinfo=ZoneInfo("UTC")))
     with CaptureQueriesContext(connection) as queries:
         page = admin_a.get(CHANGELIST).content.decode()
     assert "converted_at__year=2023" in page and "converted_at__year=2024" in page

@@ -8,12 +8,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accounts.tests.admin_fixtures import *  # noqa: F403 - pytest fixtures
 from contacts.models import Contact
 from conversions.models import Conversion, RollupMark
 from conversions.services import campaign_create
-from conversions.tests.admin_helpers import *  # noqa: F403 - pytest fixtures
-from conversions.tests.admin_helpers import CHANGELIST, _conversion
+from conversions.tests.admin_helpers import CHANGELIST, make_conversion
 
 IMPORT = reverse("admin:conversions_conversion_import")
 PROCESS_IMPORT = reverse("admin:conversions_conversion_process_import")
@@ -61,7 +59,7 @@ def test_import_dry_run_shows_the_bad_row_and_writes_nothing(admin_a, organizati
 @pytest.mark.django_db
 def test_import_writes_through_the_service_and_deduplicates_by_order_id(admin_a, staff_a, organization):
     campaign = campaign_create(organization=organization, name="Imported credit")
-    existing = _conversion(
+    existing = make_conversion(
         organization,
         order_id="EXISTING",
         email="old@acme.test",

@@ -8,11 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.tests.admin_fixtures import *  # noqa: F403 - pytest fixtures
 from conversions.models import Attribution, Campaign, Delivery, ExchangeRate, Touchpoint
 from conversions.services import campaign_create, delivery_create, touchpoint_create
-from conversions.tests.admin_helpers import *  # noqa: F403 - pytest fixtures
-from conversions.tests.admin_helpers import _change_url, _conversion
+from conversions.tests.admin_helpers import change_url, make_conversion
 
 # --- Campaigns, deliveries, touchpoints, exchange rates --------------------------------------------------------------
 
@@ -44,9 +42,9 @@ def test_moving_a_delivery_to_another_campaign_moves_its_credit(admin_a, organiz
     first = campaign_create(organization=organization, name="First")
     second = campaign_create(organization=organization, name="Second")
     delivery = delivery_create(organization=organization, name="Flow", campaign=first)
-    conversion = _conversion(organization, order_id="D-1", delivery=delivery)
+    conversion = make_conversion(organization, order_id="D-1", delivery=delivery)
     response = admin_a.post(
-        _change_url(delivery), {"name": "Flow", "kind": "smartflow", "campaign": str(second.pk), "language": ""}
+        change_url(delivery), {"name": "Flow", "kind": "smartflow", "campaign": str(second.pk), "language": ""}
     )
     assert response.status_code == 302
     assert list(conversion.attributions.values_list("campaign_id", flat=True)) == [second.pk]
@@ -55,7 +53,7 @@ def test_moving_a_delivery_to_another_campaign_moves_its_credit(admin_a, organiz
 @pytest.mark.django_db
 def test_deleting_a_campaign_in_the_admin_reattributes(admin_a, organization):
     campaign = campaign_create(organization=organization, name="Gone")
-    conversion = _conversion(organization, order_id="G-1", campaign=campaign)
+    conversion = make_conversion(organization, order_id="G-1", campaign=campaign)
     delete_url = reverse("admin:conversions_campaign_delete", args=[campaign.pk])
     assert admin_a.post(delete_url, {"post": "yes"}).status_code == 302
     assert not Attribution.objects.filter(conversion=conversion).exists()
@@ -83,7 +81,7 @@ def test_touchpoint_admin_is_scoped_and_uses_the_service(
     touchpoint = Touchpoint.objects.get()
     # The service enqueued the late re-attribution (run eagerly in tests).
     assert list(conversion_a.attributions.values_list("delivery_id", flat=True)) == [delivery.pk]
-    assert admin_b.get(_change_url(touchpoint)).status_code == 302
+    assert admin_b.get(change_url(touchpoint)).status_code == 302
     assert (
         str(conversion_a.contact)
         not in admin_b.get(reverse("admin:conversions_touchpoint_changelist")).content.decode()
@@ -110,7 +108,7 @@ def test_touchpoint_admin_is_scoped_and_uses_the_service(
 def test_exchange_rates_are_written_by_superusers_through_the_service(
     admin_root, admin_a, organization, django_capture_on_commit_callbacks
 ):
-    conversion = _conversion(
+    conversion = make_conversion(
         organization, order_id="USD-1", currency="USD", revenue="11.00",
         converted_at=datetime(2024, 3, 5, 12, tzinfo=ZoneInfo("UTC")),
     )  # fmt: skip
@@ -124,6 +122,6 @@ def test_exchange_rates_are_written_by_superusers_through_the_service(
     conversion.refresh_from_db()
     assert conversion.reference_revenue == Decimal("10.00")  # revalued by the service's task (eager in tests)
     rate = ExchangeRate.objects.get()
-    response = admin_root.post(_change_url(rate), {"date": "2024-03-01", "currency": "USD", "rate": "-1"})
+    response = admin_root.post(change_url(rate), {"date": "2024-03-01", "currency": "USD", "rate": "-1"})
     assert response.status_code == 200
     assert ExchangeRate.objects.get().rate == Decimal("1.1")

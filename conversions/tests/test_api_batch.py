@@ -11,6 +11,7 @@ from contacts.tests.factories import ContactFactory
 from conversions.models import Conversion
 from conversions.services import conversion_create
 from conversions.tests.factories import CampaignFactory
+from core.tests.api_contract import assert_400_on
 
 URL = "/api/v1/conversions/batch/"
 
@@ -165,5 +166,49 @@ def test_a_body_over_the_size_limit_is_413(api, organization, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
     response = batch(api, [{"notes": "n" * 2000} for _ in range(10)])
     assert response.status_code == 413
+    assert response.json()["error"]["type"] == "validation_error"
+    assert Conversion.objects.count() == 0
+
+
+def test_batch_replays_a_repeated_item_that_spells_a_default_as_null(api, organization):
+    item = {"order_id": "ORD-1", "revenue": 10, "revenue_without_tax": None, "currency": ""}
+    assert batch(api, [item]).json()["summary"]["created"] == 1
+
+    response = batch(api, [item])
+
+    assert response.status_code == 200
+    assert response.json()["summary"] == {"created": 0, "duplicates": 1, "errors": 0}
+
+
+def test_a_null_batch_item_is_an_error_of_its_own(api, organization):
+    response = batch(api, [{"order_id": "ORD-1"}, None, {"order_id": "ORD-2"}])
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert [result["status"] for result in body["data"]] == ["created", "error", "created"]
+    assert body["data"][1]["error"]["type"] == "validation_error"
+    assert body["summary"] == {"created": 2, "duplicates": 0, "errors": 1}
+    assert Conversion.objects.count() == 2
+
+
+def test_a_lone_surrogate_echoed_in_an_error_is_still_a_400_envelope(api, organization):
+    response = api.post(URL, data='{"conversions": [], "\\ud800": 1}', content_type="application/json")
+
+    assert_400_on(response, "\ud800")
+
+
+def test_a_lone_surrogate_in_a_batch_item_is_that_item_s_error(api, organization):
+    raw_body = '{"conversions": [{"\\ud800": 1}, {"order_id": "ORD-1"}]}'
+    response = api.post(URL, data=raw_body, content_type="application/json")
+
+    assert response.status_code == 200
+    assert [item["status"] for item in response.json()["data"]] == ["error", "created"]
+
+
+def test_json_nested_too_deeply_to_parse_is_400(api, organization):
+    depth = 100_000
+    response = api.post(URL, data='{"metadata": ' + "[" * depth + "]" * depth + "}", content_type="application/json")
+
+    assert response.status_code == 400, response.content
     assert response.json()["error"]["type"] == "validation_error"
     assert Conversion.objects.count() == 0

@@ -1,5 +1,6 @@
-"""POST/PUT/PATCH of /api/v1/conversions/: every limit just inside and just outside, defaults, time zones,
-references across organizations, deduplication."""
+"""/api/v1/conversions/: the shared API contract (core/tests/api_contract.py), then POST/PUT/PATCH with every limit
+just inside and just outside, defaults, time zones, references across organizations, deduplication, filters,
+search, ordering, facets and the error envelope. The batch route: test_api_batch.py."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -10,10 +11,31 @@ from django.utils import timezone
 from contacts.models import Contact
 from contacts.tests.factories import ContactFactory
 from conversions.models import Conversion
-from conversions.services import conversion_create
-from conversions.tests.factories import CampaignFactory, DeliveryFactory
+from conversions.services import conversion_create, touchpoint_create
+from conversions.tests.factories import CampaignFactory, DeliveryFactory, TouchpointFactory
+from core.tests.api_contract import TenantResourceContract, assert_400_on, assert_envelope, listed_ids
 
 URL = "/api/v1/conversions/"
+BATCH_URL = "/api/v1/conversions/batch/"
+
+
+class TestConversionsAPI(TenantResourceContract):
+    path = URL
+    model = Conversion
+    patch = {"status": "refunded"}
+    ordering = "converted_at"
+    facet = "status"
+    not_echoed = ("revenue",)
+    datetime_filters = ("converted_after", "converted_before", "created_after", "created_before")
+
+    def make(self, organization):
+        return conversion_create(organization=organization, revenue="10.00", converted_at=timezone.now())[0]
+
+    def create_body(self, organization):
+        return {"revenue": "10.50", "order_id": "A-1", "type": "purchase"}
+
+    def put_body(self, organization):
+        return {"revenue": 12.5, "type": "upgrade", "order_id": "A-2"}
 
 
 def post(api, body):
@@ -120,6 +142,52 @@ def test_converted_at_up_to_five_minutes_in_the_future(api, organization):
     assert "converted_at" in response.json()["error"]["fields"]
     assert Conversion.objects.count() == 1
     assert not Contact.objects.filter(email="b@example.com").exists()
+
+
+OUT_OF_RANGE_TIMES = [
+    "0001-01-01T00:00:00",  # naive, read in Europe/Prague: before year 1 in UTC
+    "0001-01-01T00:30:00+01:00",  # with an offset: before year 1 in UTC
+    "0001-01-03T00:00:00Z",  # its attribution window starts before year 1
+]
+
+
+@pytest.mark.parametrize("converted_at", OUT_OF_RANGE_TIMES)
+def test_converted_at_out_of_range_is_400_on_create_update_and_batch(api, organization, converted_at):
+    contact = ContactFactory(organization=organization)
+    assert_400_on(post(api, {"converted_at": converted_at, "contact_id": str(contact.pk)}), "converted_at")
+    assert Conversion.objects.count() == 0
+
+    stored = post(api, {"revenue": 1}).json()["data"]
+    response = api.patch(f"{URL}{stored['id']}/", {"converted_at": converted_at}, format="json")
+    assert_400_on(response, "converted_at")
+    assert Conversion.objects.get().converted_at.year > 1
+
+    batch = api.post(BATCH_URL, {"conversions": [{"converted_at": converted_at}]}, format="json")
+    assert batch.status_code == 200
+    assert batch.json()["data"][0]["status"] == "error"
+    assert "converted_at" in batch.json()["data"][0]["error"]["fields"]
+    assert Conversion.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "raw_metadata",
+    ['{"note": "a\\u0000b"}', '{"a\\u0000": "b"}', '{"note": "\\ud800"}', '{"\\udfff": 1}'],
+    ids=["NUL in a value", "NUL in a key", "lone surrogate in a value", "lone surrogate in a key"],
+)
+def test_metadata_with_nul_or_lone_surrogates_is_400(api, organization, raw_metadata):
+    # PostgreSQL's jsonb refuses them: a 400, never a 500.
+    response = api.post(URL, data=f'{{"metadata": {raw_metadata}}}', content_type="application/json")
+    assert_400_on(response, "metadata")
+    assert Conversion.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("raw_body", "field"), [('{"type": "\\ud800"}', "type"), ('{"currency": "\\udfff"}', "currency")]
+)
+def test_a_lone_surrogate_echoed_in_an_error_is_still_a_400_envelope(api, organization, raw_body, field):
+    response = api.post(URL, data=raw_body, content_type="application/json")
+
+    assert_400_on(response, field)
 
 
 def test_money_is_exact_and_rendered_as_numbers(api, organization):
@@ -307,6 +375,41 @@ def test_the_same_order_id_in_another_organization_is_independent(api, other_api
     assert Conversion.objects.count() == 2
 
 
+# The same payload POSTed twice is a replay (200), also when it spells a default as ``null`` or ``""``.
+SAME_PAYLOAD_TWICE = {
+    "revenue_without_tax null": {"revenue": 10, "revenue_without_tax": None},
+    "currency blank": {"currency": ""},
+    "country blank": {"country": "", "contact_id": "{contact}"},
+    "email with contact_id null": {"email": "new@example.com", "contact_id": None},
+    "contact_id with email null": {"contact_id": "{contact}", "email": None},
+    "contact_id with email blank": {"contact_id": "{contact}", "email": ""},
+}
+
+
+@pytest.mark.parametrize("body", SAME_PAYLOAD_TWICE.values(), ids=SAME_PAYLOAD_TWICE.keys())
+def test_the_same_payload_twice_is_a_replay_even_with_defaults_spelled_out(api, organization, body):
+    contact = ContactFactory(organization=organization, email="jane@example.com", country="SK")
+    body = {name: str(contact.pk) if value == "{contact}" else value for name, value in body.items()}
+    body["order_id"] = "ORD-1"
+
+    first = post(api, body)
+    assert first.status_code == 201, first.json()
+    again = post(api, body)
+
+    assert again.status_code == 200, again.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["data"]["id"] == first.json()["data"]["id"]
+    assert Conversion.objects.count() == 1
+
+
+def test_a_default_spelled_out_that_differs_from_the_stored_value_is_still_a_conflict(api, organization):
+    stored = post(api, {"order_id": "ORD-1", "revenue": 10, "revenue_without_tax": 8, "currency": "USD"}).json()
+    for body in ({"revenue_without_tax": None}, {"currency": ""}):
+        response = post(api, {"order_id": "ORD-1", "revenue": 10, **body})
+        assert response.status_code == 409, response.json()
+        assert response.json()["error"]["existing_id"] == stored["data"]["id"]
+
+
 # --- Updates ------------------------------------------------------------------------------------------------------
 
 
@@ -343,3 +446,189 @@ def test_deleting_a_contact_keeps_its_conversions(api, organization):
     assert api.delete(f"/api/v1/contacts/{data['contact_id']}/").status_code == 204
     kept = api.get(f"{URL}{data['id']}/").json()["data"]
     assert kept["contact_id"] is None and kept["revenue"] == 9.0
+
+
+# --- Filters, search, ordering and facets ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(organization):
+    """Two contacts, a campaign with a delivery, a lone delivery, and conversions that differ in every filter."""
+    now = timezone.now()
+    jane = ContactFactory(organization=organization, email="jane@example.com", country="CZ")
+    john = ContactFactory(organization=organization, email="john@example.com", country="DE")
+    campaign = CampaignFactory(organization=organization)
+    campaign_delivery = DeliveryFactory(organization=organization, campaign=campaign)
+    lone_delivery = DeliveryFactory(organization=organization)
+    touchpoint_create(
+        organization=organization,
+        contact=john,
+        delivery=lone_delivery,
+        kind="click",
+        occurred_at=now - timedelta(days=3),
+    )
+
+    def make(**fields):
+        return conversion_create(organization=organization, **fields)[0]
+
+    return {
+        "jane": jane,
+        "john": john,
+        "campaign": campaign,
+        "campaign_delivery": campaign_delivery,
+        "lone_delivery": lone_delivery,
+        # explicit credit to a delivery of the campaign
+        "explicit": make(
+            contact=jane, delivery=campaign_delivery, type="purchase", status="approved", revenue=Decimal("100.00"),
+            currency="EUR", origin="website", order_id="ORD-100", coupon_code="SPRING",
+            converted_at=now - timedelta(days=10),
+        ),
+        # computed credit (john clicked the lone delivery 3 days earlier)
+        "computed": make(
+            contact=john, type="signup", status="pending", revenue=Decimal("5.00"), currency="USD", origin="app",
+            order_id="ORD-200", converted_at=now - timedelta(days=1),
+        ),
+        # no credit at all
+        "uncredited": make(
+            type="upgrade", status="refunded", revenue=Decimal("50.00"), currency="CZK", country="SK",
+            converted_at=now - timedelta(days=5),
+        ),
+    }  # fmt: skip
+
+
+def test_conversion_filters(api, world):
+    url = "/api/v1/conversions/"
+    explicit, computed, uncredited = (str(world[name].pk) for name in ("explicit", "computed", "uncredited"))
+    cases = {
+        "contact_id": (str(world["jane"].pk), {explicit}),
+        "type": ("signup", {computed}),
+        "status": ("refunded", {uncredited}),
+        "currency": ("usd", {computed}),
+        "country": ("de", {computed}),
+        "origin": ("website", {explicit}),
+        "order_id": ("ORD-200", {computed}),
+        "revenue_min": ("50", {explicit, uncredited}),
+        "revenue_max": ("50.00", {computed, uncredited}),
+        "converted_after": ((timezone.now() - timedelta(days=6)).isoformat(), {computed, uncredited}),
+        "converted_before": ((timezone.now() - timedelta(days=6)).isoformat(), {explicit}),
+    }
+    for name, (value, expected) in cases.items():
+        assert listed_ids(api.get(url, {name: value})) == expected, name
+    assert listed_ids(api.get(url, {"type": "purchase", "status": "approved"})) == {explicit}
+    assert listed_ids(api.get(url)) == {explicit, computed, uncredited}
+
+
+def test_conversion_filters_by_attributed_campaign_and_delivery(api, world):
+    url = "/api/v1/conversions/"
+    # Explicit credit to a delivery counts for its campaign; computed credit counts too.
+    assert listed_ids(api.get(url, {"campaign_id": str(world["campaign"].pk)})) == {str(world["explicit"].pk)}
+    assert listed_ids(api.get(url, {"delivery_id": str(world["campaign_delivery"].pk)})) == {str(world["explicit"].pk)}
+    assert listed_ids(api.get(url, {"delivery_id": str(world["lone_delivery"].pk)})) == {str(world["computed"].pk)}
+
+
+def test_linear_credit_lists_a_conversion_once(api, organization):
+    contact = ContactFactory(organization=organization)
+    delivery = DeliveryFactory(organization=organization)
+    now = timezone.now()
+    for hours in (1, 2, 3):
+        TouchpointFactory(
+            organization=organization, contact=contact, delivery=delivery, occurred_at=now - timedelta(hours=hours)
+        )
+    other = DeliveryFactory(organization=organization)
+    TouchpointFactory(organization=organization, contact=contact, delivery=other, occurred_at=now - timedelta(hours=4))
+    conversion, _ = conversion_create(organization=organization, contact=contact, attribution_model="linear")
+    assert conversion.attributions.count() == 2
+    response = api.get("/api/v1/conversions/", {"delivery_id": str(delivery.pk)})
+    assert [row["id"] for row in response.json()["data"]] == [str(conversion.pk)]
+    assert response.json()["pagination"]["total"] == 1
+
+
+def test_conversion_reference_filters_refuse_other_organizations_and_unknown_ids(api, world, other_organization):
+    url = "/api/v1/conversions/"
+    foreign = {
+        "contact_id": ContactFactory(organization=other_organization).pk,
+        "campaign_id": CampaignFactory(organization=other_organization).pk,
+        "delivery_id": DeliveryFactory(organization=other_organization).pk,
+    }
+    for name, pk in foreign.items():
+        assert_400_on(api.get(url, {name: str(pk)}), name)
+        assert_400_on(api.get(url, {name: "00000000-0000-0000-0000-000000000000"}), name)
+        assert_400_on(api.get(url, {name: "not-a-uuid"}), name)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("type", "sale"),
+        ("status", "lost"),
+        ("converted_after", "yesterday"),
+        ("converted_before", "2025-13-01T00:00:00Z"),
+        ("revenue_min", "ten"),
+        ("revenue_max", "1e"),
+    ],
+)
+def test_conversion_filter_values_are_validated(api, organization, name, value):
+    assert_400_on(api.get("/api/v1/conversions/", {name: value}), name)
+
+
+def test_conversion_search(api, world):
+    url = "/api/v1/conversions/"
+    assert listed_ids(api.get(url, {"search": "ORD-2"})) == {str(world["computed"].pk)}
+    assert listed_ids(api.get(url, {"search": "spring"})) == {str(world["explicit"].pk)}
+    assert listed_ids(api.get(url, {"search": "JOHN@example"})) == {str(world["computed"].pk)}
+    assert listed_ids(api.get(url, {"search": "nothing-like-this"})) == set()
+
+
+def test_conversion_ordering(api, world):
+    rows = api.get("/api/v1/conversions/", {"ordering": "-revenue"}).json()["data"]
+    assert [row["revenue"] for row in rows] == [100.0, 50.0, 5.0]
+    rows = api.get("/api/v1/conversions/", {"ordering": "currency,-converted_at"}).json()["data"]
+    assert [row["currency"] for row in rows] == ["CZK", "EUR", "USD"]
+    default = api.get("/api/v1/conversions/").json()["data"]
+    assert [row["id"] for row in default] == [str(world[name].pk) for name in ("computed", "uncredited", "explicit")]
+
+
+def test_conversion_facets_are_over_the_filtered_set(api, world):
+    response = api.get("/api/v1/conversions/", {"facets": "type,status,currency,country,origin", "limit": 1})
+    facets = response.json()["facets"]
+    assert facets["type"] == {"purchase": 1, "signup": 1, "upgrade": 1}
+    assert facets["currency"] == {"CZK": 1, "EUR": 1, "USD": 1}
+    assert facets["country"] == {"CZ": 1, "DE": 1, "SK": 1}
+    assert facets["origin"] == {"": 1, "app": 1, "website": 1}
+    filtered = api.get("/api/v1/conversions/", {"facets": "status", "revenue_min": "10"}).json()
+    assert filtered["facets"] == {"status": {"approved": 1, "refunded": 1}}
+    assert filtered["pagination"]["total"] == 2
+
+
+# --- Errors in the envelope -----------------------------------------------------------------------------------------
+
+
+def test_an_empty_body_is_an_empty_object(api, organization):
+    # Nothing required is missing for a conversion.
+    response = api.post(URL, "", content_type="application/json")
+    assert response.status_code == 201
+    assert Conversion.objects.count() == 1
+
+
+def test_500_is_an_envelope_without_internals(api, organization, monkeypatch):
+    from conversions.api.views import ConversionViewSet
+    from core.services import ServiceSet
+
+    def explode(**fields):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ConversionViewSet, "services", ServiceSet(create=explode))
+    response = api.post(URL, {"revenue": "1.00"}, format="json")
+    error = assert_envelope(response, 500, "server_error")
+    assert "boom" not in error["message"]
+    assert Conversion.objects.count() == 0
+
+
+def test_validation_errors_name_every_bad_field(api, organization):
+    response = api.post(URL, {"count": 0, "revenue": "x", "colour": 1}, format="json")
+    error = assert_envelope(response, 400, "validation_error")
+    assert set(error["fields"]) == {"colour"}  # unknown fields are refused before anything else
+    response = api.post(URL, {"count": 0, "revenue": "x"}, format="json")
+    error = assert_envelope(response, 400, "validation_error")
+    assert set(error["fields"]) == {"count", "revenue"}
+    assert "count" in error["message"] and "revenue" in error["message"]

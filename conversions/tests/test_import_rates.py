@@ -86,3 +86,21 @@ def test_import_enqueues_one_revaluation_per_changed_currency(tmp_path, django_c
     with django_capture_on_commit_callbacks() as callbacks:
         _import(tmp_path, ECB_SAMPLE.replace("24.658", "24.700"))
     assert len(callbacks) == 1  # only CZK changed
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "rate", ["1e400", "1000000000000", "1.123456789", "0.000000001", "1.0000000000000000000000000001"]
+)
+def test_import_rates_refuses_a_rate_the_database_cannot_hold(tmp_path, rate):
+    with pytest.raises(CommandError, match="Line 2"):
+        _import(tmp_path, f"Date,USD,CZK\n2024-01-02,1.0956,{rate}\n")
+
+    assert ExchangeRate.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_import_rates_takes_a_rate_just_inside_the_column(tmp_path):
+    _import(tmp_path, "Date,IDR,CZK,USD\n2024-01-02,999999999999.99999999,0.00000001,1.0956000000000\n")
+
+    assert ExchangeRate.objects.count() == 3

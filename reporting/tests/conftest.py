@@ -24,8 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from contacts.services import contact_create
-
-from .factories import ConversionFactory, ExchangeRateFactory
+from conversions.tests.factories import ConversionFactory, ExchangeRateFactory
 
 PRAGUE = ZoneInfo("Europe/Prague")
 DAY = date(2024, 7, 10)

@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.services import user_create_staff
-from accounts.tests.admin_fixtures import *  # noqa: F403 - pytest fixtures
 from conversions.models import Campaign, Delivery, ExchangeRate, RollupMark
 from conversions.services import campaign_create, conversion_create, delivery_create
 from reporting import selectors

@@ -4,15 +4,17 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.services import api_key_create
 from conversions.services import campaign_create, delivery_create
+from conversions.tests.factories import ConversionFactory
 from reporting.api.serializers import HISTORY_MAX_ROWS
 from reporting.services import rollup_drain
 
 from .conftest import DAY, local
-from .factories import ConversionFactory
 
 BASE = "/reporting/v1"
 RANGE = {"dateFrom": DAY.isoformat(), "dateTo": DAY.isoformat()}
@@ -419,6 +421,15 @@ def test_the_list_runs_a_bounded_number_of_queries(api, dataset, django_assert_m
 
 
 @pytest.mark.django_db
+def test_list_query_count_does_not_grow_with_page_size(api, dataset, django_assert_num_queries):
+    _get(api, "/conversions", limit=1, **RANGE)  # the key's last_used_at is written at most once a minute: do it now
+    with CaptureQueriesContext(connection) as page_of_one:
+        assert _get(api, "/conversions", limit=1, **RANGE).json()["paging"]["count"] == 1
+    with django_assert_num_queries(len(page_of_one.captured_queries)):
+        assert _get(api, "/conversions", limit=50, **RANGE).json()["paging"]["count"] == 5
+
+
+@pytest.mark.django_db
 def test_the_schema_documents_reporting(api):
     response = api.get("/api/v1/schema/", {"format": "json"})
     assert response.status_code == 200
@@ -439,3 +450,60 @@ def test_the_schema_documents_reporting(api):
     assert "contribute 0" in totals["get"]["description"]
     totals_component = schema["components"]["schemas"]["ReportingTotals"]
     assert set(totals_component["properties"]) == {"uniqueContacts", "averageUniqueConversion", "conversions"}
+
+
+# --- Any valid YYYY-MM-DD range is answered, also at the ends of the calendar ---------------------------------------
+
+RANGES = [("0001-01-01", "0001-01-02"), ("9999-12-30", "9999-12-31"), ("0001-01-01", "0001-03-31")]
+REPORTS = [
+    "/reporting/v1/conversions",
+    "/reporting/v1/conversions/totals",
+    "/reporting/v1/conversions/history?interval=day",
+    "/reporting/v1/conversions/history?interval=week",
+    "/reporting/v1/conversions/history?interval=month",
+    "/reporting/v1/conversions/timeframe?by=hour",
+    "/reporting/v1/conversions/timeframe?by=weekday",
+]
+
+
+@pytest.mark.parametrize("report", REPORTS)
+@pytest.mark.parametrize(("date_from", "date_to"), RANGES)
+def test_reports_answer_ranges_at_the_ends_of_the_calendar(api, organization, report, date_from, date_to):
+    separator = "&" if "?" in report else "?"
+    response = api.get(f"{report}{separator}dateFrom={date_from}&dateTo={date_to}")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    if "history" in body:
+        assert body["history"][-1]["date"] <= date_to
+        assert all(row["conversionsNumber"] == 0 for row in body["history"])
+    if "conversions" in body and isinstance(body["conversions"], list):
+        assert body["paging"] == {"start": 0, "count": 0, "totalCount": 0}
+
+
+def test_history_of_the_last_month_of_the_calendar_has_its_one_row(api, organization):
+    response = api.get("/reporting/v1/conversions/history?interval=month&dateFrom=9999-12-01&dateTo=9999-12-31")
+
+    assert response.status_code == 200, response.content
+    assert [row["date"] for row in response.json()["history"]] == ["9999-12-01"]
+
+
+# --- Limits of the list -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("offset", ["9223372036854775807", "99999999999999999999"])
+def test_an_offset_past_any_database_integer_is_an_empty_page(api, organization, offset):
+    response = api.get("/reporting/v1/conversions", {"offset": offset})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["conversions"] == []
+    assert response.json()["paging"] == {"start": int(offset), "count": 0, "totalCount": 0}
+
+
+def test_more_query_parameters_than_django_accepts_is_a_400_envelope(api, organization):
+    query = "&".join(f"p{index}=1" for index in range(1100))  # DATA_UPLOAD_MAX_NUMBER_FIELDS is 1000
+
+    response = api.get(f"{BASE}/conversions?{query}")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["type"] == "validation_error"

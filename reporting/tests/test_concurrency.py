@@ -9,12 +9,12 @@ import pytest
 from django.db import connection
 
 from conversions.models import RollupMark
+from conversions.tests.factories import ConversionFactory
 from reporting import services
 from reporting.aggregation import Filters
 from reporting.selectors import ReadMode, ReportQuery, conversions_totals
 
 from .conftest import DAY, local
-from .factories import ConversionFactory
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,11 +4,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from conversions.tests.factories import ConversionFactory
 from reporting.aggregation import Filters
 from reporting.selectors import ReadMode, ReportQuery, conversions_history, conversions_timeframe, conversions_totals
 from reporting.services import rollup_drain
-
-from .factories import ConversionFactory
 
 APPROVED = Filters(statuses=("approved",))
 

@@ -13,13 +13,13 @@ from django_celery_beat.models import PeriodicTask
 
 from conversions.models import RollupMark
 from conversions.services import campaign_create, campaign_delete, conversion_update, delivery_create
+from conversions.tests.factories import ConversionFactory
 from reporting import services, tasks
 from reporting.aggregation import Filters
 from reporting.models import ConversionRollup, CreditRollup
 from reporting.selectors import ReadMode, ReportQuery, conversions_totals
 
 from .conftest import DAY, local
-from .factories import ConversionFactory
 
 ALL_STATUSES = Filters(statuses=("approved", "pending", "rejected", "refunded"))
 

@@ -6,13 +6,13 @@ from decimal import Decimal
 import pytest
 
 from conversions.models import RollupMark
+from conversions.tests.factories import ConversionFactory
 from reporting.aggregation import Filters
 from reporting.models import ConversionRollup
 from reporting.selectors import ReadMode, ReportQuery, conversions_totals
 from reporting.services import rollup_drain
 
 from .conftest import DAY, local
-from .factories import ConversionFactory
 
 APPROVED = Filters(statuses=("approved",))
 
