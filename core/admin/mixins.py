@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_history_model_for_model
+from unfold.admin import ModelAdmin, TabularInline
 
 from ..exceptions import ConflictError
 from ..services import ServiceSet
@@ -261,7 +262,7 @@ def _differs(current: models.Model, name: str, value) -> bool:
     return stored != value
 
 
-class TenantHistoryAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+class TenantHistoryAdmin(ServiceAdminMixin, SimpleHistoryAdmin, ModelAdmin):
     """simple-history's admin, scoped, with who (user or API key), when and old → new per field.
 
     The history of a deleted row stays reachable (and scoped) at its history URL; reverting to a version posts
@@ -320,7 +321,7 @@ class TenantHistoryAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
             previous = current
 
 
-class DerivedRowsAdmin(TenantAdminMixin, admin.ModelAdmin):
+class DerivedRowsAdmin(TenantAdminMixin, ModelAdmin):
     """Rows computed by the system (history, credit, rollups, marks): listed read-only, never edited or deleted
     on their own. They do go with what they derive from, so a parent's delete confirmation (which asks this admin
     about each cascaded row) is allowed; deleting one of them directly is not."""
@@ -374,7 +375,7 @@ def register_history_log(model, admin_site=admin.site) -> None:
     admin_site.register(get_history_model_for_model(model), HistoryLogAdmin)
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(TabularInline):
     """A computed, read-only inline (attributions): visible to whoever may view the parent, editable by none."""
 
     extra = 0
