@@ -211,3 +211,4 @@ UNFOLD = {
     "SHOW_VIEW_ON_SITE": False,
     "SIDEBAR": {"show_search": False, "show_all_applications": False, "navigation": "config.admin_navigation.sidebar"},
 }
+FORMAT_MODULE_PATH = ["config.formats"]
