@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from unfold.admin import ModelAdmin
 
 from core.admin.filters import OrganizationFilter
 from core.admin.mixins import ServiceAdminMixin, copy_state
@@ -41,7 +42,7 @@ class OrganizationAdminForm(forms.ModelForm):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class OrganizationAdmin(ServiceAdminMixin, ModelAdmin):
     """Members may see and rename their organizations; only superusers create or delete them."""
 
     member_permissions = frozenset({"view", "change"})
@@ -80,7 +81,7 @@ class OrganizationAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class MembershipAdmin(ServiceAdminMixin, ModelAdmin):
     """Who may act for which organization; members see their organizations' members, superusers manage them."""
 
     member_permissions = frozenset({"view"})
@@ -98,7 +99,7 @@ class MembershipAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class ApiKeyAdmin(ServiceAdminMixin, ModelAdmin):
     """API keys: the secret is shown once, in a message right after creation, and never stored or shown again.
 
     Keys are not edited (a key with other rights is a new key); they are revoked, which keeps them listed with

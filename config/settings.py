@@ -23,6 +23,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # The admin theme (django-unfold) and its integrations come before django.contrib.admin to take its templates.
+    "unfold",
+    "unfold.contrib.filters",
+    "unfold.contrib.import_export",
+    "unfold.contrib.simple_history",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -193,3 +198,17 @@ REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "core.api.envelope.EnvelopePaginati
 # The tenant, as the kernel (core/) sees it: named here like AUTH_USER_MODEL, so core never imports accounts.
 TENANT_MODEL = "accounts.Organization"
 TENANT_MEMBERSHIP_MODEL = "accounts.Membership"
+
+# The admin theme (django-unfold): assets are served from the package's static files, nothing from a CDN.
+UNFOLD = {
+    "SITE_TITLE": "Conversion management",
+    "SITE_HEADER": "Conversion management",
+    "SITE_SUBHEADER": "Conversions, revenue and attribution",
+    "SITE_URL": "/",
+    "SITE_SYMBOL": "insights",
+    "SITE_FAVICONS": [{"rel": "icon", "type": "image/svg+xml", "href": "/static/core/favicon.svg"}],
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": False,
+    "SIDEBAR": {"show_search": False, "show_all_applications": False, "navigation": "config.admin_navigation.sidebar"},
+}
+FORMAT_MODULE_PATH = ["config.formats"]

@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from unfold.admin import ModelAdmin
 
 from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, ATTRIBUTION_WINDOW_MIN_DAYS, AttributionModel
 from core.admin.filters import CappedCountPaginator, OrganizationFilter, TenantRelatedFilter, recent_values_filter
@@ -101,7 +102,7 @@ class DeliveryAdmin(TenantHistoryAdmin):
 
 
 @admin.register(Touchpoint)
-class TouchpointAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class TouchpointAdmin(ServiceAdminMixin, ModelAdmin):
     list_display = ("occurred_at", "kind", "contact", "campaign", "delivery")
     list_filter = ("kind", CampaignFilter, DeliveryFilter, OrganizationFilter, "occurred_at")
     search_fields = ("contact__email",)
@@ -296,7 +297,7 @@ class AttributionAdmin(DerivedRowsAdmin):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class ExchangeRateAdmin(ServiceAdminMixin, ModelAdmin):
     """Rates are shared by every organization: members read them, superusers (or holders of the Django
     permissions) write them. A change revalues the affected conversions in the background."""
 

@@ -17,8 +17,9 @@ from django.utils.dateparse import parse_datetime
 from import_export import resources, widgets
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
-from import_export.forms import ConfirmImportForm, ExportForm, ImportForm
+from import_export.forms import ConfirmImportForm
 from import_export.results import RowResult
+from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
 from .admin.mixins import copy_state
 from .admin.scoping import organizations_for, single_organization

@@ -30,6 +30,7 @@ class CappedCountPaginator(Paginator):
     """
 
     count_cap = 10_000
+    template_name = "admin/capped/pagination.html"
 
     @cached_property
     def count(self) -> int:

@@ -14,16 +14,17 @@ runs it for real. One code path, no second copy of the rules; the cost is one ex
 
 import zoneinfo
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_history_model_for_model
+from unfold.admin import ModelAdmin, TabularInline
 
 from ..exceptions import ConflictError
 from ..services import ServiceSet
@@ -35,6 +36,7 @@ from .scoping import (
     single_organization,
     user_organization_ids,
 )
+from .times import keep_unedited_instants, render_in_zone, zoned_datetime_formfield
 
 MEMBER_PERMISSIONS_ALL = frozenset({"view", "add", "change", "delete"})
 
@@ -153,15 +155,27 @@ class TenantAdminMixin:
         organization = single_organization(request)
         return organization.zone if organization is not None else None
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(db_field, models.DateTimeField) and isinstance(formfield, forms.SplitDateTimeField):
+            formfield = zoned_datetime_formfield(formfield)
+        return formfield
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         zone = self.organization_zone(request, object_id)
-        with timezone.override(zone or timezone.get_current_timezone()):
-            return super().changeform_view(request, object_id, form_url, extra_context)
+        return render_in_zone(
+            zone, lambda: super(TenantAdminMixin, self).changeform_view(request, object_id, form_url, extra_context)
+        )
 
     def changelist_view(self, request, extra_context=None):
         zone = self.organization_zone(request)
-        with timezone.override(zone or timezone.get_current_timezone()):
-            return super().changelist_view(request, extra_context)
+        return render_in_zone(zone, lambda: super(TenantAdminMixin, self).changelist_view(request, extra_context))
+
+    def delete_view(self, request, object_id, extra_context=None):
+        zone = self.organization_zone(request, object_id)
+        return render_in_zone(
+            zone, lambda: super(TenantAdminMixin, self).delete_view(request, object_id, extra_context)
+        )
 
 
 class ServiceAdminMixin(TenantAdminMixin):
@@ -192,6 +206,10 @@ class ServiceAdminMixin(TenantAdminMixin):
         model_admin = self
 
         class ServiceForm(form_class):
+            def _clean_fields(self):
+                super()._clean_fields()
+                keep_unedited_instants(self)
+
             def _post_clean(self):
                 model_admin.validate_through_service(request, self)
 
@@ -261,7 +279,7 @@ def _differs(current: models.Model, name: str, value) -> bool:
     return stored != value
 
 
-class TenantHistoryAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+class TenantHistoryAdmin(ServiceAdminMixin, SimpleHistoryAdmin, ModelAdmin):
     """simple-history's admin, scoped, with who (user or API key), when and old → new per field.
 
     The history of a deleted row stays reachable (and scoped) at its history URL; reverting to a version posts
@@ -288,7 +306,10 @@ class TenantHistoryAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
             raise Http404 from error
         if not visible:
             raise Http404
-        return super().history_view(request, object_id, extra_context)
+        zone = self.organization_zone(request, object_id)
+        return render_in_zone(
+            zone, lambda: super(TenantHistoryAdmin, self).history_view(request, object_id, extra_context)
+        )
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         history_model = get_history_model_for_model(self.model)
@@ -305,8 +326,10 @@ class TenantHistoryAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
             raise Http404
         # The revert form shows and reads times in the organization's zone, like the change form.
         organization = getattr(version, ORGANIZATION_FIELD, None)
-        with timezone.override(organization.zone if organization else timezone.get_current_timezone()):
-            return super().history_form_view(request, object_id, version_id, extra_context)
+        return render_in_zone(
+            organization.zone if organization else None,
+            lambda: super(TenantHistoryAdmin, self).history_form_view(request, object_id, version_id, extra_context),
+        )
 
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
         previous = None
@@ -320,7 +343,7 @@ class TenantHistoryAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
             previous = current
 
 
-class DerivedRowsAdmin(TenantAdminMixin, admin.ModelAdmin):
+class DerivedRowsAdmin(TenantAdminMixin, ModelAdmin):
     """Rows computed by the system (history, credit, rollups, marks): listed read-only, never edited or deleted
     on their own. They do go with what they derive from, so a parent's delete confirmation (which asks this admin
     about each cascaded row) is allowed; deleting one of them directly is not."""
@@ -374,7 +397,7 @@ def register_history_log(model, admin_site=admin.site) -> None:
     admin_site.register(get_history_model_for_model(model), HistoryLogAdmin)
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(TabularInline):
     """A computed, read-only inline (attributions): visible to whoever may view the parent, editable by none."""
 
     extra = 0
