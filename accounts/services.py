@@ -109,6 +109,15 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     return api_key
 
 
+@transaction.atomic
+def api_keys_revoke_named(*, organization: Organization, name: str) -> int:
+    """Revoke every active key of ``organization`` called exactly ``name``; return how many were revoked."""
+    api_keys = list(ApiKey.objects.active().filter(organization=organization, name=name).select_for_update())
+    for api_key in api_keys:
+        api_key_revoke(api_key=api_key)
+    return len(api_keys)
+
+
 def api_key_authenticate(*, secret: str) -> ApiKey | None:
     """Return the active key this secret belongs to, or ``None``. Constant-time comparison of the digests."""
     prefix = secret[:API_KEY_PREFIX_LENGTH]

@@ -63,9 +63,10 @@ def _item(request, title: str, icon: str, target: str) -> dict | None:
 
 
 def _group(request, title: str, screens, *, collapsible: bool = False) -> dict | None:
-    items = [item for item in (_item(request, *screen) for screen in screens) if item is not None]
-    if not items:
+    """A sidebar group, or ``None`` when the user may see none of its models (plain links alone do not count)."""
+    if not any(_item(request, *screen) for screen in screens if not screen[2].startswith("url:")):
         return None
+    items = [item for item in (_item(request, *screen) for screen in screens) if item is not None]
     return {"title": title, "separator": True, "collapsible": collapsible, "items": items}
 
 

@@ -203,7 +203,7 @@ TENANT_MEMBERSHIP_MODEL = "accounts.Membership"
 UNFOLD = {
     "SITE_TITLE": "Conversion management",
     "SITE_HEADER": "Conversion management",
-    "SITE_SUBHEADER": "Conversions, revenue and attribution",
+    "SITE_SUBHEADER": "Marketing revenue and attribution",
     "SITE_URL": "/",
     "SITE_SYMBOL": "insights",
     "SITE_FAVICONS": [{"rel": "icon", "type": "image/svg+xml", "href": "/static/core/favicon.svg"}],
@@ -212,3 +212,4 @@ UNFOLD = {
     "SIDEBAR": {"show_search": False, "show_all_applications": False, "navigation": "config.admin_navigation.sidebar"},
 }
 FORMAT_MODULE_PATH = ["config.formats"]
+LOGIN_REDIRECT_URL = "/admin/"  # the admin is the only site people log in to

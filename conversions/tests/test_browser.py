@@ -69,7 +69,7 @@ def _log_in(page, base_url: str, username: str) -> None:
     page.goto(f"{base_url}/admin/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
+    page.click("#login-form [type=submit]")
     page.wait_for_url(f"{base_url}/admin/")
 
 
@@ -87,7 +87,7 @@ def test_editing_an_amount_changes_the_dashboard_total(live_server, browser, sho
     page.goto(f"{live_server.url}{CONVERSIONS}{conversion.pk}/change/")
     page.fill("input[name=revenue]", "250.00")
     page.fill("input[name=revenue_without_tax]", "200.00")
-    page.click("input[name=_save]")
+    page.click("[name=_save]")
     page.wait_for_url(f"{live_server.url}{CONVERSIONS}**")
     conversion.refresh_from_db()
     assert conversion.revenue == Decimal("250.00")
@@ -115,7 +115,7 @@ def test_import_dry_run_shows_the_bad_row(live_server, browser, shop, tmp_path):
         if page.locator(f"select[name={name}]").count():
             page.select_option(f"select[name={name}]", value)
     page.set_input_files("input[name=import_file]", str(upload))
-    page.click("input[type=submit]")
+    page.click("form[enctype='multipart/form-data'] [type=submit]")
     page.wait_for_load_state()
     assert "QQQ" in page.content() and "ISO 4217" in page.content()
     assert not Conversion.objects.filter(order_id__startswith="IMPORT-").exists()

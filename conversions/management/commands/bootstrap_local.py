@@ -1,16 +1,22 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import transaction
 from django.urls import reverse
 
 from accounts.models import Organization
-from accounts.services import api_key_create, organization_create, user_create_staff
+from accounts.services import api_key_create, api_keys_revoke_named, organization_create, user_create_staff
 from conversions.models import Conversion
+
+# The name of the key each run creates. The next run revokes every active key of the organization with this name,
+# so only the key printed last works: a name nobody gives a key of their own by accident.
+BOOTSTRAP_KEY_NAME = "make run"
 
 
 class Command(BaseCommand):
     help = (
         "Prepare a local instance for `make run` (idempotent): a demo organization with demo data, an admin user, "
-        "and a fresh API key; prints where to log in and the key."
+        f"and a fresh API key named '{BOOTSTRAP_KEY_NAME}' that replaces (revokes) the one of the previous run; "
+        "prints where to log in and the key."
     )
 
     def add_arguments(self, parser):
@@ -31,7 +37,9 @@ class Command(BaseCommand):
         user_create_staff(
             username=options["username"], password=options["password"], organization=organization, superuser=True
         )
-        _, secret = api_key_create(organization=organization, name="make run")
+        with transaction.atomic():
+            revoked = api_keys_revoke_named(organization=organization, name=BOOTSTRAP_KEY_NAME)
+            _, secret = api_key_create(organization=organization, name=BOOTSTRAP_KEY_NAME)
         url = options["url"]
         self.stdout.write("")
         self.stdout.write(
@@ -39,6 +47,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"  Dashboard:  {url}{reverse('admin:reporting_dashboard')}")
         self.stdout.write(f"  API docs:   {url}/api/v1/docs/")
+        self.stdout.write(f"  Revoked:    {revoked} older '{BOOTSTRAP_KEY_NAME}' API key{'' if revoked == 1 else 's'}")
         self.stdout.write(f"  API key:    {secret}")
         self.stdout.write(f"  Try:        curl -H 'Authorization: Bearer {secret}' {url}/api/v1/conversions/")
         self.stdout.write("")
