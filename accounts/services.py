@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from core.services import model_update
+from core.services import lock_for_update, model_update
 
 from .models import ApiKey, Membership, Organization
 
@@ -58,6 +58,7 @@ def organization_update(*, organization: Organization, **fields) -> Organization
     The slug, reference currency and time zone are fixed at creation: every stored reference amount and local
     day depends on them.
     """
+    organization = lock_for_update(organization)
     model_update(instance=organization, fields=ORGANIZATION_UPDATABLE_FIELDS, data=fields)
     organization.full_clean()
     organization.save()

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import Organization
-from core.services import model_update
+from core.services import lock_for_update, model_update
 
 from .models import Contact
 
@@ -53,6 +53,7 @@ def contact_create(*, organization: Organization, **fields) -> Contact:
 
 @transaction.atomic
 def contact_update(*, contact: Contact, **fields) -> Contact:
+    contact = lock_for_update(contact)
     model_update(instance=contact, fields=CONTACT_WRITABLE_FIELDS, data=fields)
     return _save(contact)
 

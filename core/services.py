@@ -3,6 +3,7 @@
 - ``model_update``: the one way an update service changes a row. It takes the list of fields the service lets
   callers write, so the organization, ids and derived fields can never be changed through a service, whoever
   calls it (HackSoft's ``model_update`` idea).
+- ``lock_for_update``: where every update service starts, so concurrent updates of different fields all survive.
 - ``ServiceSet``: the create / update / delete services of one model, declared once per viewset and admin, so
   adding a model costs one declaration instead of a forwarding method per operation and interface.
 """
@@ -32,6 +33,18 @@ def model_update(*, instance: models.Model, fields: Collection[str], data: dict[
             changed.append(name)
         setattr(instance, name, value)
     return changed
+
+
+def lock_for_update(instance: models.Model) -> models.Model:
+    """Reload ``instance`` from its row as it is now, locked until the end of the transaction (``FOR UPDATE``).
+
+    Every update service starts with it, so two concurrent updates of different fields both survive: the second
+    waits for the first to commit and then applies its own fields to the row the first wrote (instead of writing
+    back every column of a copy read before the first committed). The caller's object is refreshed in place.
+    Raises ``DoesNotExist`` for a row deleted meanwhile.
+    """
+    instance.refresh_from_db(from_queryset=type(instance)._default_manager.select_for_update())
+    return instance
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from conversions import rates
 from conversions.models import COUNT_MAX, COUNT_MIN, MONEY_MAX, Conversion
 from core.exceptions import ConflictError
 from core.history import history_context
+from core.services import lock_for_update
 from core.validators import validate_timezone
 
 from .base import DATETIME_OUT_OF_RANGE, check_same_organization, conversion_days_mark
@@ -302,6 +303,7 @@ def conversion_update(*, conversion: Conversion, **fields) -> Conversion:
     When ``revenue`` changes and ``revenue_without_tax`` is not given, a ``revenue_without_tax`` that was equal
     to the old revenue (the default) follows the new revenue.
     """
+    conversion = lock_for_update(conversion)
     organization = conversion.organization
     values = _normalized(organization, fields)
     if values.get("order_id") and values["order_id"] != conversion.order_id:

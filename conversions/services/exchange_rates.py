@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from conversions import rates
 from conversions.attribution import split_money
 from conversions.models import Attribution, Conversion, ExchangeRate
-from core.services import model_update
+from core.services import lock_for_update, model_update
 
 from .base import conversion_days_mark, enqueue_after_commit
 
@@ -43,6 +43,7 @@ def exchange_rate_set(*, currency: str, on_date: date, rate: Decimal) -> tuple[E
 
 @transaction.atomic
 def exchange_rate_update(*, exchange_rate: ExchangeRate, **fields) -> ExchangeRate:
+    exchange_rate = lock_for_update(exchange_rate)
     old = (exchange_rate.currency, exchange_rate.date)
     model_update(instance=exchange_rate, fields=EXCHANGE_RATE_WRITABLE_FIELDS, data=fields)
     exchange_rate.currency = exchange_rate.currency.upper()

@@ -4,7 +4,7 @@ from django.db import transaction
 
 from accounts.models import Organization
 from conversions.models import Attribution, Campaign, Delivery
-from core.services import model_update
+from core.services import lock_for_update, model_update
 
 from .base import clean_and_save
 from .credit import conversions_reattribute
@@ -22,6 +22,7 @@ def campaign_create(*, organization: Organization, **fields) -> Campaign:
 
 @transaction.atomic
 def campaign_update(*, campaign: Campaign, **fields) -> Campaign:
+    campaign = lock_for_update(campaign)
     model_update(instance=campaign, fields=CAMPAIGN_WRITABLE_FIELDS, data=fields)
     clean_and_save(campaign)
     return campaign
@@ -44,6 +45,7 @@ def delivery_create(*, organization: Organization, **fields) -> Delivery:
 
 @transaction.atomic
 def delivery_update(*, delivery: Delivery, **fields) -> Delivery:
+    delivery = lock_for_update(delivery)
     campaign_changed = "campaign" in model_update(instance=delivery, fields=DELIVERY_WRITABLE_FIELDS, data=fields)
     clean_and_save(delivery, campaign=delivery.campaign)
     if campaign_changed:

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, Organization
 from conversions.models import Conversion, Touchpoint
-from core.services import model_update
+from core.services import lock_for_update, model_update
 
 from .base import CANDIDATE_TOUCHPOINT_KINDS, DATETIME_OUT_OF_RANGE, check_same_organization, enqueue_after_commit
 from .credit import conversions_reattribute_enqueue
@@ -93,6 +93,7 @@ def touchpoints_bulk_create(*, organization: Organization, touchpoints: list[dic
 
 @transaction.atomic
 def touchpoint_update(*, touchpoint: Touchpoint, **fields) -> Touchpoint:
+    touchpoint = lock_for_update(touchpoint)
     before = (touchpoint.contact_id, touchpoint.occurred_at)
     model_update(instance=touchpoint, fields=TOUCHPOINT_WRITABLE_FIELDS, data=fields)
     _touchpoint_validate(touchpoint)

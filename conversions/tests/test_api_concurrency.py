@@ -69,3 +69,57 @@ def test_simultaneous_identical_batches_make_one_row_per_order(secret):
     assert sum(summary["errors"] for summary in summaries) == 0
     assert Conversion.objects.count() == 5
     assert Contact.objects.count() == 5
+
+
+def _patch_all_at_once(secret: str, url: str, bodies: list[dict]) -> list:
+    barrier = threading.Barrier(len(bodies))
+    answers: list = [None] * len(bodies)
+
+    def worker(index: int) -> None:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        try:
+            barrier.wait(timeout=10)
+            answers[index] = client.patch(url, bodies[index], format="json").status_code
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            answers[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(len(bodies))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return answers
+
+
+# Each PATCH changes a different field; every one of them must be in the row afterwards.
+DIFFERENT_FIELDS = [
+    {"status": "pending"},
+    {"revenue": 250.0},
+    {"coupon_code": "RACE10"},
+    {"notes": "checked by hand"},
+    {"origin": "app"},
+    {"count": 3},
+    {"payout": 7.5},
+    {"type": "upgrade"},
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_patches_of_different_fields_all_survive(secret):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    created = client.post("/api/v1/conversions/", {"revenue": "100.00", "order_id": "LOST-1"}, format="json")
+    url = f"/api/v1/conversions/{created.json()['data']['id']}/"
+
+    answers = _patch_all_at_once(secret, url, DIFFERENT_FIELDS)
+
+    assert answers == [200] * len(DIFFERENT_FIELDS), answers
+    stored = client.get(url).json()["data"]
+    for body in DIFFERENT_FIELDS:
+        for name, value in body.items():
+            assert str(stored[name]) == str(value), (name, stored[name])
+    assert stored["revenue_without_tax"] == 250.0  # it followed the revenue, as a single PATCH would
+    assert sum(float(credit["revenue"]) for credit in stored["attributions"]) in (0, 250.0)
