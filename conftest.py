@@ -37,6 +37,8 @@ def pytest_collection_modifyitems(config, items):
     unavailable = set()
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         unavailable.add("integration")
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        unavailable.add("postgres")
     if not os.path.exists(CHROMIUM_PATH):
         unavailable.add("browser")
     selected = [item for item in items if not unavailable & set(item.keywords)]

@@ -81,11 +81,32 @@ def conversion_attribute(*, conversion: Conversion) -> list[Attribution]:
     return rows
 
 
-@transaction.atomic
+REATTRIBUTE_LOCK_CHUNK_SIZE = 100  # conversions locked and re-attributed per transaction
+
+
 def conversions_reattribute(*, conversion_ids: Iterable) -> int:
-    """Re-attribute these conversions (those that still exist); returns how many were processed."""
-    conversions = Conversion.objects.filter(pk__in=list(conversion_ids)).select_related("organization", "delivery")
+    """Re-attribute these conversions (those that still exist); returns how many were processed.
+
+    Each chunk is read under a row lock in its own transaction, right before its credit is computed: a revenue
+    changed by a concurrent request is either committed before the chunk reads it (and credited with the new
+    amount) or waits for the chunk and then re-attributes the conversion itself. Nothing is computed from rows
+    read minutes earlier.
+    """
+    ids = sorted({str(pk) for pk in conversion_ids})
     processed = 0
+    for start in range(0, len(ids), REATTRIBUTE_LOCK_CHUNK_SIZE):
+        processed += _reattribute_chunk(ids[start : start + REATTRIBUTE_LOCK_CHUNK_SIZE])
+    return processed
+
+
+@transaction.atomic
+def _reattribute_chunk(ids: list[str]) -> int:
+    conversions = list(
+        Conversion.objects.filter(pk__in=ids)
+        .select_related("organization", "delivery")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
     touched: dict = {}
     for conversion in conversions:
         before = sorted(conversion.attributions.values_list("campaign_id", "delivery_id", "weight"), key=str)
@@ -93,10 +114,9 @@ def conversions_reattribute(*, conversion_ids: Iterable) -> int:
         after = sorted(((row.campaign_id, row.delivery_id, row.weight) for row in rows), key=str)
         if before != after:
             touched.setdefault(conversion.organization, set()).add(conversion.converted_date)
-        processed += 1
     for organization, days in touched.items():
         conversion_days_mark(organization, days)
-    return processed
+    return len(conversions)
 
 
 REATTRIBUTE_INLINE_MAX_CONVERSIONS = 500  # more than this is re-attributed in the background

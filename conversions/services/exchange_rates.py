@@ -127,8 +127,14 @@ def conversions_revalue(*, currency: str, since: date) -> int:
 
 @transaction.atomic
 def _revalue_chunk(ids: list) -> int:
+    # Read under a row lock right before computing: a revenue edited meanwhile is either already committed here
+    # or waits for this chunk and then computes its own reference amounts (see conversion_update).
     conversions = list(
-        Conversion.objects.filter(pk__in=ids).select_related("organization").prefetch_related("attributions")
+        Conversion.objects.filter(pk__in=ids)
+        .select_related("organization")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+        .prefetch_related("attributions")
     )
     rate_lookup = rates.RateLookup()
     changed_conversions, changed_attributions = [], []
