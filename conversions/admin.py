@@ -7,11 +7,26 @@ declares screens, the conversion actions and the read-only computed fields.
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Prefetch
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin
+from unfold.widgets import (
+    UnfoldAdminDecimalFieldWidget,
+    UnfoldAdminIntegerFieldWidget,
+    UnfoldAdminSelectWidget,
+    UnfoldAdminTextInputWidget,
+)
 
 from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, ATTRIBUTION_WINDOW_MIN_DAYS, AttributionModel
+from core.admin.display import (
+    EMPTY,
+    HistoryDisplayMixin,
+    local_time,
+    local_time_cell,
+    money,
+    nowrap,
+    percent,
+    truncated,
+)
 from core.admin.filters import CappedCountPaginator, OrganizationFilter, TenantRelatedFilter, recent_values_filter
 from core.admin.mixins import (
     DerivedRowsAdmin,
@@ -46,6 +61,11 @@ from .services import (
     touchpoint_update,
 )
 
+# Cuts in the conversion list, whose eight columns fit a 1280 px window beside the navigation.
+CREDIT_NAME_LENGTH = 18
+CONTACT_LENGTH = 20
+ORDER_ID_LENGTH = 16
+
 # --- Filters --------------------------------------------------------------------------------------------------------
 
 
@@ -76,9 +96,25 @@ class CreditedDeliveryFilter(DeliveryFilter):
 # --- Campaigns, deliveries, touchpoints -----------------------------------------------------------------------------
 
 
+class ListDisplayMixin:
+    """Columns shared by the lists: times in each row's organization's zone, named; long names cut (full on
+    hover); "—" for an empty value. Admins using it select the organization with their rows."""
+
+    empty_value_display = EMPTY
+
+    @admin.display(description="name", ordering="name")
+    def short_name(self, obj):
+        return truncated(obj.name)
+
+    @admin.display(description="created at", ordering="created_at")
+    def created_local(self, obj):
+        return local_time_cell(obj.created_at, obj.organization.zone)
+
+
 @admin.register(Campaign)
-class CampaignAdmin(TenantHistoryAdmin):
-    list_display = ("name", "status", "language", "sent_at", "created_at")
+class CampaignAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantHistoryAdmin):
+    list_display = ("short_name", "status", "language", "sent_local", "created_local")
+    list_select_related = ("organization",)
     list_filter = ("status", "language", OrganizationFilter, "sent_at")
     search_fields = ("name",)
     fields = ("organization", "name", "status", "language", "sent_at")
@@ -87,32 +123,58 @@ class CampaignAdmin(TenantHistoryAdmin):
 
     services = ServiceSet(create=campaign_create, update=campaign_update, delete=campaign_delete)
 
+    @admin.display(description="sent at", ordering="sent_at")
+    def sent_local(self, obj):
+        return local_time_cell(obj.sent_at, obj.organization.zone)
+
 
 @admin.register(Delivery)
-class DeliveryAdmin(TenantHistoryAdmin):
-    list_display = ("name", "kind", "campaign", "language", "created_at")
+class DeliveryAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantHistoryAdmin):
+    list_display = ("short_name", "kind", "campaign_name", "language", "created_local")
     list_filter = ("kind", CampaignFilter, "language", OrganizationFilter)
     search_fields = ("name",)
     fields = ("organization", "name", "kind", "campaign", "language")
     autocomplete_fields = ("campaign",)
-    list_select_related = ("campaign",)
+    list_select_related = ("campaign", "organization")
     ordering = ("-created_at",)
 
     services = ServiceSet(create=delivery_create, update=delivery_update, delete=delivery_delete)
 
+    @admin.display(description="campaign", ordering="campaign__name")
+    def campaign_name(self, obj):
+        return truncated(obj.campaign.name) if obj.campaign is not None else EMPTY
+
 
 @admin.register(Touchpoint)
 class TouchpointAdmin(ServiceAdminMixin, ModelAdmin):
-    list_display = ("occurred_at", "kind", "contact", "campaign", "delivery")
+    list_display = ("occurred_local", "kind", "contact_email", "campaign_name", "delivery_name")
+    list_display_links = ("occurred_local",)
+    empty_value_display = EMPTY
     list_filter = ("kind", CampaignFilter, DeliveryFilter, OrganizationFilter, "occurred_at")
     search_fields = ("contact__email",)
     fields = ("organization", "contact", "kind", "campaign", "delivery", "occurred_at")
     autocomplete_fields = ("contact", "campaign", "delivery")
-    list_select_related = ("contact", "campaign", "delivery")
+    list_select_related = ("organization", "contact", "campaign", "delivery")
     date_hierarchy = "occurred_at"
     paginator = CappedCountPaginator
 
     services = ServiceSet(create=touchpoint_create, update=touchpoint_update, delete=touchpoint_delete)
+
+    @admin.display(description="occurred at", ordering="occurred_at")
+    def occurred_local(self, obj):
+        return local_time_cell(obj.occurred_at, obj.organization.zone)
+
+    @admin.display(description="contact", ordering="contact__email")
+    def contact_email(self, obj):
+        return truncated(obj.contact.email or obj.contact.client_contact_id)
+
+    @admin.display(description="campaign", ordering="campaign__name")
+    def campaign_name(self, obj):
+        return truncated(obj.campaign.name) if obj.campaign is not None else EMPTY
+
+    @admin.display(description="delivery", ordering="delivery__name")
+    def delivery_name(self, obj):
+        return truncated(obj.delivery.name) if obj.delivery is not None else EMPTY
 
 
 # --- Conversions ----------------------------------------------------------------------------------------------------
@@ -122,19 +184,29 @@ class ConversionAdminForm(forms.ModelForm):
     """Fields a service fills in when left empty are optional here, so the service's default applies."""
 
     currency = forms.CharField(
-        required=False, max_length=3, help_text="ISO 4217. Empty: the organization's reference currency."
+        required=False,
+        max_length=3,
+        help_text="ISO 4217. Empty: the organization's reference currency.",
+        widget=UnfoldAdminTextInputWidget,
     )
     revenue_without_tax = forms.DecimalField(
-        required=False, max_digits=14, decimal_places=2, help_text="Empty: equal to revenue."
+        required=False,
+        max_digits=14,
+        decimal_places=2,
+        help_text="Empty: equal to revenue.",
+        widget=UnfoldAdminDecimalFieldWidget,
     )
     attribution_model = forms.ChoiceField(
         required=False,
         choices=[("", "Organization default"), *AttributionModel.choices],
+        widget=UnfoldAdminSelectWidget,
     )
     attribution_window = forms.IntegerField(
-        required=False, help_text=f"Days, {ATTRIBUTION_WINDOW_MIN_DAYS}..{ATTRIBUTION_WINDOW_MAX_DAYS}. "
+        required=False,
+        help_text=f"Days, {ATTRIBUTION_WINDOW_MIN_DAYS}..{ATTRIBUTION_WINDOW_MAX_DAYS}. "
         "Empty: the organization's default.",
-    )  # fmt: skip
+        widget=UnfoldAdminIntegerFieldWidget,
+    )
 
     class Meta:
         model = Conversion
@@ -145,26 +217,57 @@ class ConversionAdminForm(forms.ModelForm):
         )  # fmt: skip
 
 
-class AttributionInline(ReadOnlyInline):
+def _reference_money(amount, currency):
+    return "— (no rate yet)" if amount is None else money(amount, currency)
+
+
+class CreditColumns:
+    """Columns of a credit (``Attribution``) row: the weight as a percentage, amounts with their currency."""
+
+    @admin.display(description="weight", ordering="weight")
+    def weight_percent(self, obj):
+        return percent(obj.weight)
+
+    @admin.display(description="revenue", ordering="revenue")
+    def credited_revenue(self, obj):
+        return money(obj.revenue, obj.conversion.currency)
+
+    @admin.display(description="revenue without tax")
+    def credited_revenue_without_tax(self, obj):
+        return money(obj.revenue_without_tax, obj.conversion.currency)
+
+    @admin.display(description="reference revenue", ordering="reference_revenue")
+    def credited_reference_revenue(self, obj):
+        return _reference_money(obj.reference_revenue, obj.conversion.reference_currency)
+
+    @admin.display(description="reference revenue without tax")
+    def credited_reference_revenue_without_tax(self, obj):
+        return _reference_money(obj.reference_revenue_without_tax, obj.conversion.reference_currency)
+
+
+class AttributionInline(CreditColumns, ReadOnlyInline):
     model = Attribution
     fields = (
-        "campaign", "delivery", "weight", "revenue", "revenue_without_tax", "reference_revenue",
-        "reference_revenue_without_tax",
+        "campaign", "delivery", "weight_percent", "credited_revenue", "credited_revenue_without_tax",
+        "credited_reference_revenue", "credited_reference_revenue_without_tax",
     )  # fmt: skip
     verbose_name_plural = "attributions (computed)"
+    hide_title = True  # the row's title would be the model's "1.000000000000 of <conversion id>"
+    empty_value_display = EMPTY
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("campaign", "delivery")
+        return super().get_queryset(request).select_related("conversion", "campaign", "delivery")
 
 
 @admin.register(Conversion)
-class ConversionAdmin(TenantImportExportMixin, TenantHistoryAdmin):
+class ConversionAdmin(HistoryDisplayMixin, TenantImportExportMixin, TenantHistoryAdmin):
     form = ConversionAdminForm
     resource_classes = [ConversionResource]
     list_display = (
-        "converted_local", "contact", "type", "status", "amount", "reference_amount", "credit", "order_id",
+        "converted_local", "contact_email", "type", "status", "amount", "credit", "short_order_id",
     )  # fmt: skip
     list_display_links = ("converted_local",)
+    empty_value_display = EMPTY
     list_filter = (
         "type", "status", recent_values_filter("currency", ordering="-converted_at"),
         recent_values_filter("country", ordering="-converted_at"), CreditedCampaignFilter, CreditedDeliveryFilter,
@@ -189,7 +292,7 @@ class ConversionAdmin(TenantImportExportMixin, TenantHistoryAdmin):
         "Computed",
         {
             "fields": (
-                "converted_date", "reference_currency", "reference_revenue", "reference_revenue_without_tax",
+                "converted_date", "reference_currency", "reference_amount", "reference_amount_without_tax",
                 "reference_rate", "id", "created_at", "updated_at",
             )
         },
@@ -211,29 +314,52 @@ class ConversionAdmin(TenantImportExportMixin, TenantHistoryAdmin):
 
     # List columns
 
-    @admin.display(description="converted at (organization time)", ordering="converted_at")
+    @admin.display(description="converted at", ordering="converted_at")
     def converted_local(self, obj):
-        local = timezone.localtime(obj.converted_at, obj.organization.zone)
-        return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+        return nowrap(local_time(obj.converted_at, obj.organization.zone))
 
-    @admin.display(description="amount", ordering="revenue")
+    @admin.display(description="contact", ordering="contact__email")
+    def contact_email(self, obj):
+        if obj.contact is None:
+            return EMPTY
+        return truncated(obj.contact.email or obj.contact.client_contact_id, CONTACT_LENGTH)
+
+    @admin.display(description="order id", ordering="order_id")
+    def short_order_id(self, obj):
+        return truncated(obj.order_id, ORDER_ID_LENGTH)
+
+    @admin.display(description="amount", ordering="reference_revenue")
     def amount(self, obj):
-        return f"{obj.revenue} {obj.currency}"
-
-    @admin.display(description="reference amount", ordering="reference_revenue")
-    def reference_amount(self, obj):
+        """The amount in its currency, and under it in the organization's reference currency (which sorts)."""
         if obj.reference_revenue is None:
-            return "— (no rate yet)"
-        return f"{obj.reference_revenue} {obj.reference_currency}"
+            reference = "no rate yet"
+        else:
+            reference = money(obj.reference_revenue, obj.reference_currency)
+        return format_html(
+            '{}<br><span class="text-font-subtle-light dark:text-font-subtle-dark">{}</span>',
+            nowrap(money(obj.revenue, obj.currency)),
+            nowrap(reference),
+        )
+
+    @admin.display(description="reference revenue")
+    def reference_amount(self, obj):
+        return _reference_money(obj.reference_revenue, obj.reference_currency)
+
+    @admin.display(description="reference revenue without tax")
+    def reference_amount_without_tax(self, obj):
+        return _reference_money(obj.reference_revenue_without_tax, obj.reference_currency)
 
     @admin.display(description="credit")
     def credit(self, obj):
         rows = [
-            (attribution.delivery or attribution.campaign, f"{attribution.weight * 100:.0f}%")
+            (
+                truncated(attribution.delivery or attribution.campaign, CREDIT_NAME_LENGTH),
+                f"{attribution.weight * 100:.0f}%",
+            )
             for attribution in obj.attributions.all()
         ]
         if not rows:
-            return "—"
+            return EMPTY
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{} ({})</li>", rows))
 
     # Services
@@ -283,14 +409,34 @@ class ConversionAdmin(TenantImportExportMixin, TenantHistoryAdmin):
 
 
 @admin.register(Attribution)
-class AttributionAdmin(DerivedRowsAdmin):
+class AttributionAdmin(CreditColumns, DerivedRowsAdmin):
     """Credit rows, computed by the services: to look up who got credit for what, across conversions."""
 
-    list_display = ("conversion", "campaign", "delivery", "weight", "revenue", "reference_revenue", "created_at")
+    list_display = (
+        "short_conversion", "campaign_name", "delivery_name", "weight_percent", "credited_revenue",
+        "credited_reference_revenue", "created_local",
+    )  # fmt: skip
     list_filter = (CampaignFilter, DeliveryFilter, OrganizationFilter)
-    list_select_related = ("conversion", "campaign", "delivery")
+    list_select_related = ("organization", "conversion", "campaign", "delivery")
+    empty_value_display = EMPTY
     search_fields = ("conversion__order_id",)
     ordering = ("-created_at",)
+
+    @admin.display(description="conversion", ordering="conversion__converted_at")
+    def short_conversion(self, obj):
+        return truncated(obj.conversion)
+
+    @admin.display(description="campaign", ordering="campaign__name")
+    def campaign_name(self, obj):
+        return truncated(obj.campaign.name) if obj.campaign is not None else EMPTY
+
+    @admin.display(description="delivery", ordering="delivery__name")
+    def delivery_name(self, obj):
+        return truncated(obj.delivery.name) if obj.delivery is not None else EMPTY
+
+    @admin.display(description="created at", ordering="created_at")
+    def created_local(self, obj):
+        return local_time_cell(obj.created_at, obj.organization.zone)
 
 
 # --- Exchange rates -------------------------------------------------------------------------------------------------

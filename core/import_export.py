@@ -2,24 +2,36 @@
 
 Every import is tied to one organization, chosen on the import form among the user's own. Each row is parsed
 by the resource's widgets, then handed to a service (``write_row``), so an imported row obeys exactly the rules of
-an API write; a service's ``ValidationError`` or ``ConflictError`` becomes that row's error in the preview. The
-preview is django-import-export's dry run: the whole import runs in a transaction that is rolled back, and the
-"confirm" button only appears when no row failed.
+an API write; a service's ``ValidationError`` or ``ConflictError`` becomes that row's error in the preview.
+
+The preview is django-import-export's dry run: the whole import runs in a transaction that is rolled back. It lists
+every row of the file in order (``import_preview``): the valid ones as they would be stored (new, update, skip) and
+the failing ones with each error on its row, under the column it is about. Nothing is written until the import is
+confirmed, and an import with a failing row cannot be confirmed: the page says so, and the file is fixed and
+uploaded again. (Importing only the valid rows would make the corrected file, uploaded again, repeat them: rows
+without an ``order_id`` have nothing to be recognised by.) The confirmed import runs the file again and writes all
+of it or, should a row fail by then (the data changed since the preview), nothing.
 """
 
 import json
 import uuid
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from django import forms
-from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.dateparse import parse_datetime
+from django.utils.html import strip_tags
 from import_export import resources, widgets
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 from import_export.forms import ConfirmImportForm
 from import_export.results import RowResult
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
+from unfold.widgets import UnfoldAdminSelectWidget
 
 from .admin.mixins import copy_state
 from .admin.scoping import organizations_for, single_organization
@@ -87,6 +99,10 @@ class ServiceResource(resources.ModelResource):
 
     service_columns: tuple[str, ...] = ()
 
+    class Meta:
+        store_row_values = True  # the preview shows a failing row's cells as they are in the file
+        report_skipped = True  # every row of the file is in the result, in order
+
     def __init__(self, organization=None, **kwargs):
         super().__init__(**kwargs)
         self.organization = organization
@@ -98,6 +114,13 @@ class ServiceResource(resources.ModelResource):
     def find_existing(self, row: dict):
         """The stored row this import row is about (shown as the diff's 'before'), or ``None``."""
         return None
+
+    def get_user_visible_fields(self):
+        """The columns an import reads (listed on the import page): the written ones, not the read-only ones."""
+        return [field for field in self.get_import_fields() if field.column_name in self.service_columns]
+
+    def after_import(self, dataset, result, **kwargs):
+        result.file_headers = [str(header) for header in (dataset.headers or [])]
 
     def write_row(self, instance, is_create: bool, values: dict):
         """Call the service; return ``(stored_row, import_type)`` with a ``RowResult.IMPORT_TYPE_*``."""
@@ -170,8 +193,9 @@ def _column_errors(error: ValidationError) -> ValidationError:
 
 class OrganizationImportForm(ImportForm):
     organization = forms.ModelChoiceField(
-        queryset=get_tenant_model().objects.none(), help_text="Rows are imported into it."
-    )
+        queryset=get_tenant_model().objects.none(), help_text="Rows are imported into it.",
+        widget=UnfoldAdminSelectWidget,
+    )  # fmt: skip
     field_order = ["organization", "resource", "import_file", "format"]
 
 
@@ -204,6 +228,12 @@ class TenantImportExportMixin(ImportExportMixin):
         if only is not None:
             field.initial = only.pk
             field.widget = forms.HiddenInput()
+        else:
+            # A superuser, or a member of several: one organization to choose from is chosen already.
+            choices = list(field.queryset[:2])
+            if len(choices) == 1:
+                field.initial = choices[0].pk
+                field.empty_label = None
         return form
 
     def create_import_form(self, request):
@@ -229,7 +259,27 @@ class TenantImportExportMixin(ImportExportMixin):
     def get_import_data_kwargs(self, **kwargs):
         kwargs.pop("form", None)
         kwargs.pop("request", None)
-        return kwargs
+        # A confirmed import writes the whole file or nothing (the preview is rolled back anyway).
+        return {**kwargs, "rollback_on_validation_errors": True}
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None)
+        if context and context.get("result") is not None:
+            resource = self.get_import_resource_classes(request)[0]()
+            context["import_preview"] = import_preview(context["result"], resource)
+        return response
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            failed = len(result.invalid_rows) + len(result.error_rows)
+            messages.error(
+                request,
+                f"Nothing was imported: {failed} row(s) failed when the import ran (the data changed since the "
+                "preview). Upload the file again to see which.",
+            )
+            return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_import"))
+        return super().process_result(result, request)
 
     def export_csv_response(self, queryset, filename: str):
         """The selected rows as a CSV download (the 'export selected' action)."""
@@ -237,3 +287,95 @@ class TenantImportExportMixin(ImportExportMixin):
         response = HttpResponse(resource.export(queryset=queryset).csv, content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+# --- The preview ----------------------------------------------------------------------------------------------------
+
+PREVIEW_STATUS = {
+    RowResult.IMPORT_TYPE_NEW: ("New", "success"),
+    RowResult.IMPORT_TYPE_UPDATE: ("Update", "info"),
+    RowResult.IMPORT_TYPE_SKIP: ("Skip", "warning"),
+    RowResult.IMPORT_TYPE_DELETE: ("Delete", "danger"),
+    RowResult.IMPORT_TYPE_INVALID: ("Error", "danger"),
+    RowResult.IMPORT_TYPE_ERROR: ("Error", "danger"),
+}
+
+
+@dataclass
+class PreviewCell:
+    column: str
+    value: str  # HTML: the diff of a valid row, the file's text of a failing one
+    full: str  # the whole value as text (shown on hover)
+    errors: list[str] = dataclass_field(default_factory=list)
+
+
+@dataclass
+class PreviewRow:
+    number: int
+    label: str
+    variant: str
+    cells: list[PreviewCell]
+    failed: bool
+    errors: list[str] = dataclass_field(default_factory=list)  # about the row, or a column the preview does not show
+
+    @property
+    def messages(self) -> list[tuple[str, str]]:
+        """Every error of the row as ``(column, message)``, by column, then those of the row as a whole."""
+        by_column = [(cell.column, error) for cell in self.cells for error in cell.errors]
+        return by_column + [("", error) for error in self.errors]
+
+
+@dataclass
+class ImportPreview:
+    columns: list[str]
+    rows: list[PreviewRow]
+    ignored_columns: list[str]
+    failed: int
+    totals: dict[str, int]
+
+
+def import_preview(result, resource: ServiceResource) -> ImportPreview:
+    """Every row of the file, in order, in the columns the import reads: a valid row as it would be stored, a
+    failing one as it is in the file with each error under its column (or on the row)."""
+    headers = getattr(result, "file_headers", None) or list(result.diff_headers)
+    readable = [column for column in resource.service_columns if column in headers]
+    ignored = [header for header in headers if header not in readable]
+    diff_index = {name: index for index, name in enumerate(result.diff_headers)}
+    rows = []
+    for number, row_result in enumerate(result.rows, 1):
+        label, variant = PREVIEW_STATUS.get(row_result.import_type, (row_result.import_type, "default"))
+        values = row_result.row_values or {}
+        cells, row_errors = [], []
+        diff = row_result.diff if row_result.is_valid() else None
+        for column in readable:
+            raw = "" if values.get(column) is None else str(values.get(column))
+            value = diff[diff_index[column]] if diff is not None and column in diff_index else raw
+            cells.append(PreviewCell(column=column, value=value, full=raw or strip_tags(str(value))))
+        if row_result.validation_error is not None:
+            for key, errors in _error_dict(row_result.validation_error).items():
+                if key in readable:
+                    cells[readable.index(key)].errors.extend(errors)
+                elif key == NON_FIELD_ERRORS:
+                    row_errors.extend(errors)
+                else:
+                    row_errors.extend(f"{key}: {error}" for error in errors)
+        row_errors.extend(str(error.error) for error in row_result.errors)
+        failed = row_result.import_type in (RowResult.IMPORT_TYPE_INVALID, RowResult.IMPORT_TYPE_ERROR)
+        rows.append(
+            PreviewRow(number=number, label=label, variant=variant, cells=cells, failed=failed, errors=row_errors)
+        )
+    failed = sum(1 for row in rows if row.failed)
+    totals = {label: sum(1 for row in rows if row.label == label) for label, _ in PREVIEW_STATUS.values()}
+    return ImportPreview(
+        columns=readable,
+        rows=rows,
+        ignored_columns=ignored,
+        failed=failed,
+        totals={k: v for k, v in totals.items() if v},
+    )
+
+
+def _error_dict(error: ValidationError) -> dict[str, list[str]]:
+    if hasattr(error, "error_dict"):
+        return {key: [str(text) for text in texts] for key, texts in error.message_dict.items()}
+    return {NON_FIELD_ERRORS: [str(message) for message in error.messages]}

@@ -165,3 +165,6 @@ class CreditRollupAdmin(ReadOnlyTenantAdmin):
         "revenue",
     )
     list_select_related = ("organization", "campaign", "delivery")
+
+
+from . import target_admin  # noqa: E402, F401 - campaign and delivery lists with their credit (registers them)
