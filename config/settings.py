@@ -207,6 +207,7 @@ UNFOLD = {
     "SITE_URL": "/",
     "SITE_SYMBOL": "insights",
     "SITE_FAVICONS": [{"rel": "icon", "type": "image/svg+xml", "href": "/static/core/favicon.svg"}],
+    "STYLES": ["/static/core/admin.css"],
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
     "SIDEBAR": {"show_search": False, "show_all_applications": False, "navigation": "config.admin_navigation.sidebar"},

@@ -423,8 +423,9 @@ def conversions_create_batch(*, organization: Organization, items: list[dict]) -
     and attribution), applied to the whole batch at once: one query for existing order ids, one for contacts,
     one INSERT for conversions, history and credit. A bad item becomes an ``error`` outcome and never blocks the
     others; a repeated order id (stored, or earlier in the same batch) is a ``duplicate`` or a conflict error.
-    If the bulk INSERT loses a race with a concurrent writer, the batch falls back to one savepoint per item,
-    so the answer is still exact.
+    Items whose order id a concurrent writer stored first are skipped by the INSERT (``ON CONFLICT DO NOTHING``)
+    and then decided one by one against the stored row, so concurrent batches that share order ids do not
+    serialize each other and every answer is still exact.
     """
     if len(items) > BATCH_MAX_ITEMS:
         raise ValidationError({"conversions": [f"At most {BATCH_MAX_ITEMS} items."]})
@@ -466,19 +467,23 @@ def conversions_create_batch(*, organization: Organization, items: list[dict]) -
             except ValidationError as error:
                 outcomes[index] = _error_outcome(error)
         _save_new_contacts(organization, list(built.values()))
-        try:
-            with transaction.atomic():
-                Conversion.objects.bulk_create(list(built.values()), batch_size=1000)
-        except IntegrityError:
-            # A concurrent writer took one of these order ids first: decide item by item, exactly.
-            for index in list(built):
-                try:
-                    with transaction.atomic():
-                        conversion, created = conversion_create(organization=organization, **items[index])
-                    outcomes[index] = BatchOutcome("created" if created else "duplicate", conversion)
-                except (ValidationError, ConflictError) as error:
-                    outcomes[index] = _error_outcome(error)
-                del built[index]
+        # ON CONFLICT DO NOTHING: an order id a concurrent writer stored first is skipped, not an error that
+        # would throw the whole INSERT away. Ids are made here (UUIDs), so one query tells which rows went in.
+        Conversion.objects.bulk_create(list(built.values()), batch_size=1000, ignore_conflicts=True)
+        inserted = set(
+            Conversion.objects.filter(pk__in=[conversion.pk for conversion in built.values()]).values_list(
+                "pk", flat=True
+            )
+        )
+        for index in [index for index, conversion in built.items() if conversion.pk not in inserted]:
+            # Only the items that lost a race: decided one by one against the row that won (replay or conflict).
+            try:
+                with transaction.atomic():
+                    conversion, created = conversion_create(organization=organization, **items[index])
+                outcomes[index] = BatchOutcome("created" if created else "duplicate", conversion)
+            except (ValidationError, ConflictError) as error:
+                outcomes[index] = _error_outcome(error)
+            del built[index]
         conversions = list(built.values())
         Conversion.history.bulk_history_create(conversions, **history_context())
         conversions_attribute_many(conversions)

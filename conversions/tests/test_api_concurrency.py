@@ -123,3 +123,47 @@ def test_concurrent_patches_of_different_fields_all_survive(secret):
             assert str(stored[name]) == str(value), (name, stored[name])
     assert stored["revenue_without_tax"] == 250.0  # it followed the revenue, as a single PATCH would
     assert sum(float(credit["revenue"]) for credit in stored["attributions"]) in (0, 250.0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_sharing_half_their_order_ids_keep_one_row_per_order(secret):
+    shared = [{"order_id": f"S-{index}", "revenue": "2.00"} for index in range(20)]
+    batches = [
+        {"conversions": shared + [{"order_id": f"A-{index}", "revenue": "1.00"} for index in range(20)]},
+        {"conversions": [{"order_id": f"B-{index}", "revenue": "1.00"} for index in range(20)] + shared},
+    ]
+    barrier = threading.Barrier(2)
+    answers: list = [None, None]
+
+    def worker(index: int) -> None:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        try:
+            barrier.wait(timeout=10)
+            answers[index] = client.post("/api/v1/conversions/batch/", batches[index], format="json").json()
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            answers[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert all(isinstance(answer, dict) for answer in answers), answers
+    assert Conversion.objects.count() == 60
+    assert sorted(Conversion.objects.values_list("order_id", flat=True)) == sorted(
+        [f"S-{i}" for i in range(20)] + [f"A-{i}" for i in range(20)] + [f"B-{i}" for i in range(20)]
+    )
+    by_order = {}
+    for batch, answer in zip(batches, answers, strict=True):
+        for item, result in zip(batch["conversions"], answer["data"], strict=True):
+            by_order.setdefault(item["order_id"], []).append(result)
+    for index in range(20):
+        statuses = sorted(result["status"] for result in by_order[f"S-{index}"])
+        assert statuses == ["created", "duplicate"], by_order[f"S-{index}"]
+        assert len({result["id"] for result in by_order[f"S-{index}"]}) == 1
+    assert sum(answer["summary"]["created"] for answer in answers) == 60
+    assert sum(answer["summary"]["errors"] for answer in answers) == 0
