@@ -27,4 +27,10 @@ def reattribute_conversions_task(conversion_ids: list[str]) -> int:
 
 @shared_task(**RETRY_ON_TRANSIENT_ERRORS)
 def revalue_conversions_task(currency: str, since: str) -> int:
-    return services.conversions_revalue(currency=currency, since=date.fromisoformat(since))
+    """Split the revaluation after a rate change into chunk tasks; returns how many were enqueued."""
+    return services.conversions_revalue_in_chunks(currency=currency, since=date.fromisoformat(since))
+
+
+@shared_task(**RETRY_ON_TRANSIENT_ERRORS)
+def revalue_conversion_chunk_task(conversion_ids: list[str]) -> int:
+    return services.conversions_revalue_chunk(conversion_ids=conversion_ids)

@@ -26,6 +26,8 @@ from .credit import (
 )
 from .exchange_rates import (
     conversions_revalue,
+    conversions_revalue_chunk,
+    conversions_revalue_in_chunks,
     exchange_rate_delete,
     exchange_rate_set,
     exchange_rate_update,
@@ -61,6 +63,8 @@ __all__ = [
     "conversions_reattribute_requested",
     "conversions_set_status",
     "conversions_revalue",
+    "conversions_revalue_chunk",
+    "conversions_revalue_in_chunks",
     "delivery_create",
     "delivery_delete",
     "delivery_update",

@@ -144,12 +144,14 @@ def conversions_reattribute_requested(*, conversion_ids: list) -> tuple[int, boo
 
 
 def conversions_reattribute_contact_window(*, contact_id, start: datetime, end: datetime) -> int:
-    """Re-attribute one contact's conversions in ``[start, end]`` (the reach of a changed touchpoint)."""
+    """Re-attribute one contact's conversions in ``[start, end]`` (the reach of a changed touchpoint): at once up to
+    ``REATTRIBUTE_INLINE_MAX_CONVERSIONS``, else in background tasks of ``REATTRIBUTION_TASK_BATCH`` (small tasks,
+    so a killed worker loses at most one of them). Returns how many conversions are concerned."""
     ids = Conversion.objects.filter(
         contact_id=contact_id, converted_at__gte=start, converted_at__lte=end, campaign__isnull=True,
         delivery__isnull=True,
     ).values_list("pk", flat=True)  # fmt: skip
-    return conversions_reattribute(conversion_ids=list(ids))
+    return conversions_reattribute_requested(conversion_ids=list(ids))[0]
 
 
 def conversions_attribute_many(conversions: list[Conversion]) -> None:

@@ -105,28 +105,50 @@ def exchange_rates_import(
     return {"created": len(to_create), "updated": len(to_update), "unchanged": unchanged}
 
 
-def conversions_revalue(*, currency: str, since: date) -> int:
-    """Recompute reference amounts (and the credited reference amounts) of conversions a rate change may affect.
-
-    Affected: conversions in or into ``currency`` dated on or after ``since``. Done in chunks, each one
-    transaction with bulk updates, and exact Decimal arithmetic on every database. Idempotent.
-    """
+def _revaluation_ids(currency: str, since: date) -> list:
     affected = (
         Conversion.objects.filter(Q(currency=currency) | Q(reference_currency=currency), converted_date__gte=since)
         .exclude(currency=F("reference_currency"))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    ids = list(affected)
-    changed = 0
-    chunk_size = settings.REVALUATION_CHUNK_SIZE
-    for start in range(0, len(ids), chunk_size):
-        changed += _revalue_chunk(ids[start : start + chunk_size])
-    return changed
+    return [str(pk) for pk in affected]
+
+
+def _chunks(ids: list) -> list[list]:
+    size = settings.REVALUATION_CHUNK_SIZE
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
+def conversions_revalue(*, currency: str, since: date) -> int:
+    """Recompute reference amounts (and the credited reference amounts) of conversions a rate change may affect.
+
+    Affected: conversions in or into ``currency`` dated on or after ``since``. Done in chunks, each one
+    transaction with bulk updates, and exact Decimal arithmetic on every database. Idempotent. Runs inline (for
+    commands and tests); the background path is ``conversions_revalue_in_chunks``.
+    """
+    return sum(conversions_revalue_chunk(conversion_ids=chunk) for chunk in _chunks(_revaluation_ids(currency, since)))
+
+
+def conversions_revalue_in_chunks(*, currency: str, since: date) -> int:
+    """The background revaluation: one small task per chunk of ``REVALUATION_CHUNK_SIZE`` conversions.
+
+    A worker killed in the middle loses at most one chunk's work (its message is delivered again and the chunk,
+    idempotent, is redone), so the broker's visibility timeout can be minutes instead of an hour. Returns the
+    number of chunks enqueued.
+    """
+    from conversions.tasks import revalue_conversion_chunk_task
+
+    chunks = _chunks(_revaluation_ids(currency, since))
+    for chunk in chunks:
+        enqueue_after_commit(revalue_conversion_chunk_task, chunk)
+    return len(chunks)
 
 
 @transaction.atomic
-def _revalue_chunk(ids: list) -> int:
+def conversions_revalue_chunk(*, conversion_ids: list) -> int:
+    """Revalue one chunk of conversions under row locks; returns how many changed."""
+    ids = conversion_ids
     # Read under a row lock right before computing: a revenue edited meanwhile is either already committed here
     # or waits for this chunk and then computes its own reference amounts (see conversion_update).
     conversions = list(
