@@ -209,6 +209,8 @@ UNFOLD = {
     "SITE_FAVICONS": [{"rel": "icon", "type": "image/svg+xml", "href": "/static/core/favicon.svg"}],
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
+    # The admin home (admin:index) is the reporting dashboard: reporting/dashboard.py, templates/admin/index.html.
+    "DASHBOARD_CALLBACK": "reporting.dashboard.dashboard_callback",
     "SIDEBAR": {"show_search": False, "show_all_applications": False, "navigation": "config.admin_navigation.sidebar"},
 }
 FORMAT_MODULE_PATH = ["config.formats"]
