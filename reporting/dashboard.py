@@ -301,7 +301,7 @@ def bucket_days(start: date, interval: str, query: selectors.ReportQuery) -> tup
 
 
 def _top(query: selectors.ReportQuery, target: str, model) -> list[Target]:
-    rows = selectors.conversions_top_targets(query, target=target, limit=DASHBOARD_TOP_TARGETS)
+    rows = selectors.conversions_top_targets(query, target=target, limit=DASHBOARD_TOP_TARGETS, with_contacts=False)
     names = dict(
         model.objects.for_organization(query.organization)
         .filter(pk__in=[row.key for row in rows])

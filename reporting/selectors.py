@@ -352,14 +352,16 @@ def conversions_timeframe(query: ReportQuery, *, by: str, mode: str = ReadMode.A
 
 
 def conversions_top_targets(
-    query: ReportQuery, *, target: str, limit: int, mode: str = ReadMode.AUTO
+    query: ReportQuery, *, target: str, limit: int, mode: str = ReadMode.AUTO, with_contacts: bool = True
 ) -> list[SeriesRow]:
     """The campaigns (or deliveries) with the most credited reference revenue in the range, best first.
 
     Rows are keyed by the target's id; figures are credit (amount × weight, ``count`` × weight), so a conversion
     split between two deliveries counts half for each. Credit to a delivery counts for its campaign too.
+    ``with_contacts=False`` leaves ``unique_contacts`` at 0 and skips their raw count (a join of credit and
+    conversions over the whole range, by far the costliest part when nobody shows them).
     """
-    grouped = _grouped(query, {target: by_column(target)}, mode=mode, credit=True)
+    grouped = _grouped(query, {target: by_column(target)}, mode=mode, credit=True, with_contacts=with_contacts)
     rows = [_series_row(key[0], sums) for key, sums in grouped.items() if key[0] is not None]
     rows.sort(key=lambda row: (-row.amount_with_tax, -row.number, str(row.key)))
     return rows[:limit]
