@@ -38,6 +38,7 @@ from .aggregation import Filters
 DASHBOARD_MAX_DAYS = 366
 DASHBOARD_TOP_TARGETS = 10
 BREAKDOWN_ROWS = 8  # per breakdown table; the rest is one "Other" row
+TARGET_CHOICES_MAX = 500  # campaigns (deliveries) in the filter select, by name; the top lists link to any other
 DAY_BUCKETS_MAX_DAYS = 31
 WEEK_BUCKETS_MAX_DAYS = 190  # about 27 weeks; longer ranges are shown by month
 ALL_STATUSES = "all"
@@ -154,16 +155,18 @@ class DashboardForm(forms.Form):
     that organization's own: a member never gets another organization's figures.
     """
 
-    organization = forms.ModelChoiceField(queryset=None, required=True)
-    period = forms.ChoiceField(choices=(*PRESETS, (CUSTOM, "Custom")), required=False)
-    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    type = forms.ChoiceField(choices=(("", "All types"), *Conversion.Type.choices), required=False)
-    status = forms.ChoiceField(choices=(*Conversion.Status.choices, (ALL_STATUSES, "All statuses")), required=False)
-    country = forms.CharField(required=False, max_length=2)
-    currency = forms.CharField(required=False, max_length=3)
-    campaign = forms.UUIDField(required=False)
-    delivery = forms.UUIDField(required=False)
+    organization = forms.ModelChoiceField(queryset=None, required=True, label="Organization")
+    period = forms.ChoiceField(choices=(*PRESETS, (CUSTOM, "Custom")), required=False, label="Period")
+    date_from = forms.DateField(required=False, label="From")
+    date_to = forms.DateField(required=False, label="To")
+    type = forms.ChoiceField(choices=(("", "All types"), *Conversion.Type.choices), required=False, label="Type")
+    status = forms.ChoiceField(
+        choices=(*Conversion.Status.choices, (ALL_STATUSES, "All statuses")), required=False, label="Status"
+    )
+    country = forms.CharField(required=False, max_length=2, label="Country")
+    currency = forms.CharField(required=False, max_length=3, label="Currency")
+    campaign = forms.UUIDField(required=False, label="Campaign")
+    delivery = forms.UUIDField(required=False, label="Delivery")
 
     def __init__(self, data, *, request):
         self.request = request
@@ -237,9 +240,11 @@ class DashboardForm(forms.Form):
     def parameters(self, **changes) -> dict:
         """The query string of what is shown, exact (a preset by name, custom days by date), with ``changes``."""
         values = self.cleaned_data
-        parameters = {"organization": str(values["organization"].pk), "period": values["period"]}
-        if values["period"] == CUSTOM:
-            parameters.update(date_from=values["date_from"].isoformat(), date_to=values["date_to"].isoformat())
+        parameters = {"organization": str(values["organization"].pk), "period": values.get("period")}
+        if values.get("period") == CUSTOM:
+            for name in ("date_from", "date_to"):
+                if values.get(name):
+                    parameters[name] = values[name].isoformat()
         for name in ("type", "status", "country", "currency"):
             if values.get(name):
                 parameters[name] = values[name]
@@ -539,6 +544,17 @@ def revenue_chart(dashboard: Dashboard, numbers: NumberFormat) -> dict:
     }
 
 
+def preset_links(form: DashboardForm) -> list[dict]:
+    """The preset buttons: links keeping the organization and the filters (shown even when the days are wrong)."""
+    link = reverse("admin:index")
+    period = form.cleaned_data.get("period")
+    return [
+        {"key": key, "label": label, "active": period == key,
+         "link": f"{link}?{urlencode(form.parameters(period=key, date_from=None, date_to=None))}"}
+        for key, label in PRESETS
+    ]  # fmt: skip
+
+
 def _format_rows(rows: list[dict], numbers: NumberFormat, currency: str) -> list[dict]:
     for row in rows:
         row["number_text"] = numbers.count(row["number"])
@@ -587,12 +603,6 @@ def present(dashboard: Dashboard, form: DashboardForm, numbers: NumberFormat) ->
                 ],
             }
         )
-    values = form.cleaned_data
-    presets = [
-        {"key": key, "label": label, "active": values["period"] == key,
-         "link": f"{link}?{urlencode(form.parameters(period=key, date_from=None, date_to=None))}"}
-        for key, label in PRESETS
-    ]  # fmt: skip
     export = (
         reverse("admin:reporting_dashboard")
         + "?"
@@ -636,9 +646,7 @@ def present(dashboard: Dashboard, form: DashboardForm, numbers: NumberFormat) ->
             },
         ],  # fmt: skip
         "targets": targets,
-        "presets": presets,
         "export_link": export,
-        "period_label": dict((*PRESETS, (CUSTOM, "Custom range")))[values["period"]],
     }
 
 
@@ -669,9 +677,17 @@ def _choices(form: DashboardForm) -> dict:
     for name in ("currency", "country"):
         if values.get(name) and values[name] not in found[name]:
             found[name] = sorted([*found[name], values[name]])
+    targets = {}
+    for name, model in (("campaign", Campaign), ("delivery", Delivery)):
+        rows = model.objects.for_organization(organization).order_by("name").values_list("pk", "name")
+        options = list(rows[:TARGET_CHOICES_MAX])
+        selected = values.get(name)
+        if selected is not None and selected.pk not in {pk for pk, _ in options}:
+            options.append((selected.pk, selected.name))
+        targets[name] = options
     return {
-        "campaigns": list(Campaign.objects.for_organization(organization).order_by("name").values_list("pk", "name")),
-        "deliveries": list(Delivery.objects.for_organization(organization).order_by("name").values_list("pk", "name")),
+        "campaigns": targets["campaign"],
+        "deliveries": targets["delivery"],
         "currencies": found["currency"],
         "countries": found["country"],
     }
@@ -713,9 +729,11 @@ def dashboard_context(request) -> dict:
         },
         "type_choices": [("", "All types"), *Conversion.Type.choices],
         "status_choices": [*Conversion.Status.choices, (ALL_STATUSES, "All statuses")],
-        "dashboard_errors": [f"{form.fields[name].label or name}: {' '.join(errors)}" if name != "__all__"
+        "dashboard_errors": [f"{form.fields[name].label}: {' '.join(errors)}" if name in form.fields
                              else " ".join(errors) for name, errors in form.errors.items()],
     }  # fmt: skip
+    if values.get("organization") is not None:
+        context["presets"] = preset_links(form)
     dashboard = page.dashboard
     if dashboard is not None:
         numbers = NumberFormat.for_request(request)
