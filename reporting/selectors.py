@@ -41,6 +41,7 @@ from .aggregation import (
     by_weekday,
     source_for,
 )
+from .models import ConversionRollup
 
 REPORT_DEFAULT_DAYS = 30
 HISTORY_INTERVALS = ("day", "week", "month")
@@ -351,14 +352,16 @@ def conversions_timeframe(query: ReportQuery, *, by: str, mode: str = ReadMode.A
 
 
 def conversions_top_targets(
-    query: ReportQuery, *, target: str, limit: int, mode: str = ReadMode.AUTO
+    query: ReportQuery, *, target: str, limit: int, mode: str = ReadMode.AUTO, with_contacts: bool = True
 ) -> list[SeriesRow]:
     """The campaigns (or deliveries) with the most credited reference revenue in the range, best first.
 
     Rows are keyed by the target's id; figures are credit (amount × weight, ``count`` × weight), so a conversion
     split between two deliveries counts half for each. Credit to a delivery counts for its campaign too.
+    ``with_contacts=False`` leaves ``unique_contacts`` at 0 and skips their raw count (a join of credit and
+    conversions over the whole range, by far the costliest part when nobody shows them).
     """
-    grouped = _grouped(query, {target: by_column(target)}, mode=mode, credit=True)
+    grouped = _grouped(query, {target: by_column(target)}, mode=mode, credit=True, with_contacts=with_contacts)
     rows = [_series_row(key[0], sums) for key, sums in grouped.items() if key[0] is not None]
     rows.sort(key=lambda row: (-row.amount_with_tax, -row.number, str(row.key)))
     return rows[:limit]
@@ -431,3 +434,115 @@ def conversions_list(
     total = queryset.order_by().count()
     page = list(queryset[offset : offset + limit]) if offset < total else []
     return page, total
+
+
+# --- Comparison and breakdowns (the admin dashboard) ----------------------------------------------------------------
+
+
+BREAKDOWN_DIMENSIONS = ("currency", "country", "type", "status", "origin")
+
+
+def previous_period(query: ReportQuery) -> ReportQuery:
+    """The same number of local days immediately before ``query``'s range, with the same filters."""
+    length = query.date_to - query.date_from + timedelta(days=1)
+    return ReportQuery(
+        organization=query.organization,
+        date_from=query.date_from - length,
+        date_to=query.date_to - length,
+        filters=query.filters,
+    )
+
+
+@dataclass(frozen=True)
+class PeriodSums:
+    """The sums of the days ``first..last`` (inclusive), in reference currency; no distinct contacts (they do not
+    add up across days)."""
+
+    first: date
+    last: date
+    number: Decimal
+    amount_without_tax: Decimal
+    amount_with_tax: Decimal
+
+
+def conversions_period_sums(query: ReportQuery, *, periods: Sequence[tuple[date, date]]) -> list[PeriodSums]:
+    """Sums over arbitrary runs of days inside ``query``'s range, one row per ``(first, last)`` asked.
+
+    Reads the range once by day (clean days from the rollups, dirty days raw, as every report) and folds the
+    unrounded day sums into the periods, rounding only the final figures: so the sums equal a totals report of each
+    period. Used to put the previous period beside the current one bucket by bucket, shifted by the period length.
+    """
+    by_day = _grouped(query, {"period": by_period("day")}, mode=ReadMode.AUTO, with_contacts=False)
+    day_sums = {_as_date(key[0]): sums for key, sums in by_day.items()}
+    rows = []
+    for first, last in periods:
+        total = Sums()
+        for day, sums in day_sums.items():
+            if first <= day <= last:
+                total.number += sums.number
+                total.reference_revenue += sums.reference_revenue
+                total.reference_revenue_without_tax += sums.reference_revenue_without_tax
+        rows.append(
+            PeriodSums(
+                first=first,
+                last=last,
+                number=_number(total.number),
+                amount_without_tax=round_money(total.reference_revenue_without_tax),
+                amount_with_tax=round_money(total.reference_revenue),
+            )
+        )
+    return rows
+
+
+def _by_origin() -> Grouping:
+    """The conversion's ``origin`` (free text the rollups do not keep: read from raw rows)."""
+    return Grouping(
+        lambda source: F("conversion__origin") if source.model is Attribution else F("origin"), raw_only=True
+    )
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """One value of a dimension: number, reference amounts, and the original-currency amounts by currency."""
+
+    key: str
+    number: Decimal
+    amount_without_tax: Decimal
+    amount_with_tax: Decimal
+
+
+def conversions_breakdown(query: ReportQuery, *, by: str, mode: str = ReadMode.AUTO) -> list[BreakdownRow]:
+    """The range's figures per currency, country, type, status or origin, by reference revenue descending (then
+    number, then key); an empty country or origin is the key ``""``. With a campaign/delivery filter, credit."""
+    if by not in BREAKDOWN_DIMENSIONS:
+        raise ValueError(f"Cannot break down by '{by}'. Allowed: {', '.join(BREAKDOWN_DIMENSIONS)}.")
+    grouping = _by_origin() if by == "origin" else by_column(by)
+    grouped = _grouped(query, {by: grouping}, mode=mode, with_contacts=False)
+    rows = [
+        BreakdownRow(
+            key=key[0] or "",
+            number=_number(sums.number),
+            amount_without_tax=round_money(sums.reference_revenue_without_tax),
+            amount_with_tax=round_money(sums.reference_revenue),
+        )
+        for key, sums in grouped.items()
+    ]
+    rows.sort(key=lambda row: (-row.amount_with_tax, -row.number, row.key))
+    return rows
+
+
+def report_dimension_values(organization: Organization, *, date_from: date, date_to: date) -> dict[str, list[str]]:
+    """The currencies and countries of the organization's conversions on the local days ``date_from..date_to``, for
+    filter choices: the rollups' values (an index-only range scan of their unique key) plus those of the raw rows
+    of days not rolled up yet."""
+    values: dict[str, set[str]] = {"currency": set(), "country": set()}
+    days = {"day__gte": date_from, "day__lte": date_to}
+    buckets = ConversionRollup.objects.filter(organization=organization, **days)
+    dirty = RollupMark.objects.filter(organization=organization, **days).values("day")
+    raw = Conversion.objects.for_organization(organization).filter(converted_date__in=dirty)
+    for source in (buckets, raw):
+        for currency, country in source.order_by().values_list("currency", "country").distinct():
+            values["currency"].add(currency)
+            values["country"].add(country)
+    values["country"].discard("")
+    return {name: sorted(found) for name, found in values.items()}

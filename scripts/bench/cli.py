@@ -25,6 +25,7 @@ from .constants import CURRENCIES, INGEST_ITEMS, REFERENCE_CURRENCY, ZONE
 from .dataset import generate, reuse_previous_load
 from .loader import prepare_database
 from .measures import (
+    bare_dashboard,
     bare_delivery_page,
     bare_history,
     bare_rollup,
@@ -127,6 +128,51 @@ def main():
 
     totals_pair("totals, 1 year (API)")
 
+    def dashboard_rows(label):
+        """The admin home for the last 30 days: every figure (``build_dashboard``, what the page calls) against
+        bare SQL for the same figures, checked equal; then the whole page through the test client (HTML)."""
+        from django.test import Client
+
+        from accounts.services import user_create_staff
+        from reporting.dashboard import build_dashboard
+        from reporting.selectors import ReportQuery
+
+        month_first = today - timedelta(days=29)
+        query = ReportQuery(organization=organization, date_from=month_first, date_to=today)
+        ours, board = median_seconds(lambda: build_dashboard(query), args.runs)
+        bare, expected = median_seconds(
+            lambda: bare_dashboard(org_param, month_first, today, month_first - timedelta(days=30)), args.runs
+        )
+        for totals, figures in ((board.totals, expected["current"]), (board.previous_totals, expected["previous"])):
+            assert (totals.number, totals.amount_with_tax, totals.unique_contacts) == (
+                figures["number"], figures["reference"], figures["contacts"]
+            ), (totals, figures)  # fmt: skip
+        for row in board.history:
+            number, reference, unique = expected["days"].get(row.key.isoformat(), (0, Decimal(0), 0))
+            assert (row.number, row.amount_with_tax, row.unique_contacts) == (number, reference, unique), row
+        for row in board.previous_history:
+            assert row.amount_with_tax == expected["days"].get(row.first.isoformat(), (0, Decimal(0), 0))[1], row
+        assert {row.key: row.amount_with_tax for row in board.countries} == expected["countries"]
+        assert {row.key: row.amount_with_tax for row in board.origins} == expected["origins"]
+        for target, rows in (("campaign", board.campaigns), ("delivery", board.deliveries)):
+            assert [(row.id.hex, row.amount_with_tax) for row in rows] == expected["top"][target], target
+        results.append((label, ours, bare, "s"))
+
+        viewer = Client()
+        staff = user_create_staff(username=f"bench-{time.monotonic_ns()}", password="unused-bench", superuser=True)
+        viewer.force_login(staff)
+        page = {"organization": str(organization.pk), "period": "30d"}
+
+        def render():
+            response = viewer.get("/admin/", page)
+            assert response.status_code == 200 and b'id="revenue-chart"' in response.content
+            return response
+
+        ours_page, _ = median_seconds(render, args.runs)
+        results.append((label.replace("(admin)", "(admin page, HTML)"), ours_page, bare, "s"))
+
+    dashboard_rows("dashboard, 30 days (admin)")
+
     ours, answer = median_seconds(lambda: api("/conversions/history", interval="day"), args.runs)
     bare, expected = median_seconds(lambda: bare_history(org_param, first, last), args.runs)
     by_day = {row["date"]: row for row in answer["history"]}
@@ -203,6 +249,7 @@ def main():
     ours_ingest, _ = once(ingest_ours)
     dirty_days = sorted(set(RollupMark.objects.values_list("day", flat=True)))
     totals_pair(f"totals, 1 year with {len(dirty_days)} dirty days (API)")
+    dashboard_rows(f"dashboard, 30 days with {len(dirty_days)} dirty days (admin)")
 
     def drain_all():
         while rollup_drain():
