@@ -18,11 +18,10 @@ from django.urls import reverse
 
 from accounts.services import user_create_staff
 from conversions.services import campaign_create, delivery_create
+from conversions.tests.factories import ConversionFactory, ExchangeRateFactory
 from reporting import dashboard as dashboard_module
 from reporting.dashboard import NumberFormat, bucket_interval, preset_range
 from reporting.services import rollup_drain
-
-from .factories import ConversionFactory, ExchangeRateFactory
 
 PRAGUE = ZoneInfo("Europe/Prague")
 HOME = reverse("admin:index")
