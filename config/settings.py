@@ -210,7 +210,7 @@ UNFOLD = {
     "STYLES": ["/static/core/admin.css"],
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
-    # The admin home (admin:index) is the reporting dashboard: reporting/dashboard.py, templates/admin/index.html.
+    # The admin home (admin:index) is the reporting dashboard: reporting/dashboard/, templates/admin/index.html.
     "DASHBOARD_CALLBACK": "reporting.dashboard.dashboard_callback",
     "SIDEBAR": {"show_search": False, "show_all_applications": False, "navigation": "config.admin_navigation.sidebar"},
 }

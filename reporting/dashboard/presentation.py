@@ -1,0 +1,339 @@
+"""What a person reads: KPI changes, breakdown shares, the chart's geometry, formatted numbers."""
+
+import math
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils import dateformat
+
+from .. import selectors
+from .figures import Dashboard
+from .form import (
+    BREAKDOWN_ROWS,
+    CHART_BOTTOM,
+    CHART_CHAR_WIDTH,
+    CHART_HEIGHT,
+    CHART_LABEL_SPACING,
+    CHART_LEFT,
+    CHART_RIGHT,
+    CHART_TOP,
+    CHART_WIDTH,
+    CHART_Y_TICKS,
+    CUSTOM,
+    PRESETS,
+    DashboardForm,
+    NumberFormat,
+)
+
+# --- What a person reads ----------------------------------------------------------------------------------------------
+
+KPIS = (
+    # (key, label, Totals attribute, kind, element id)
+    ("revenue", "Revenue (with tax)", "amount_with_tax", "money", "total-with-tax"),
+    ("revenue_without_tax", "Revenue (without tax)", "amount_without_tax", "money", "total-without-tax"),
+    ("conversions", "Conversions", "number", "count", "total-number"),
+    ("unique_contacts", "Unique contacts", "unique_contacts", "count", "total-contacts"),
+    ("average", "Average conversion", "average", "money", "total-average"),
+    ("average_per_contact", "Revenue per contact", "average_unique", "money", "total-average-unique"),
+)
+
+
+def kpi_rows(dashboard: Dashboard) -> list[dict]:
+    """Each KPI with its previous-period value, the change and the change in percent (``None`` from zero)."""
+    rows = []
+    for key, label, attribute, kind, element_id in KPIS:
+        value = Decimal(getattr(dashboard.totals, attribute))
+        previous = Decimal(getattr(dashboard.previous_totals, attribute))
+        change = value - previous
+        percent = None if not previous else (change * 100 / previous).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "kind": kind,
+                "id": element_id,
+                "value": value,
+                "previous": previous,
+                "change": change,
+                "percent": percent,
+            }
+        )
+    return rows
+
+
+def _share(part: Decimal, whole: Decimal) -> Decimal | None:
+    return None if not whole else (Decimal(part) * 100 / whole).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def breakdown_rows(rows: list[selectors.BreakdownRow], total: Decimal, *, empty_label: str) -> list[dict]:
+    """Up to ``BREAKDOWN_ROWS`` rows and an "Other" row for the rest, each with its share of the revenue."""
+    shown, rest = rows[:BREAKDOWN_ROWS], rows[BREAKDOWN_ROWS:]
+    result = [
+        {
+            "key": row.key,
+            "label": row.key or empty_label,
+            "number": row.number,
+            "amount_with_tax": row.amount_with_tax,
+            "share": _share(row.amount_with_tax, total),
+        }
+        for row in shown
+    ]
+    if rest:
+        amount = sum((row.amount_with_tax for row in rest), Decimal(0))
+        result.append(
+            {
+                "key": None,
+                "label": f"Other ({len(rest)})",
+                "number": sum((row.number for row in rest), Decimal(0)),
+                "amount_with_tax": amount,
+                "share": _share(amount, total),
+            }
+        )
+    return result
+
+
+def currency_rows(dashboard: Dashboard) -> list[dict]:
+    total = dashboard.totals.amount_with_tax
+    return [
+        {
+            "key": row.currency,
+            "label": row.currency,
+            "number": row.number,
+            "original_amount_with_tax": row.amount_with_tax,
+            "amount_with_tax": row.reference_amount_with_tax,
+            "share": _share(row.reference_amount_with_tax, total),
+        }
+        for row in dashboard.totals.breakdown
+    ]
+
+
+def _day(value: date, *, year: bool = True) -> str:
+    return dateformat.format(value, "j M Y" if year else "j M")
+
+
+def days_text(first: date, last: date) -> str:
+    """``3–9 Jun 2025``, ``28 May – 3 Jun 2025``, ``30 Dec 2024 – 5 Jan 2025``, or one day."""
+    if first == last:
+        return _day(first)
+    if first.year != last.year:
+        return f"{_day(first)} – {_day(last)}"
+    if first.month != last.month:
+        return f"{_day(first, year=False)} – {_day(last)}"
+    return f"{first.day}–{_day(last)}"
+
+
+def bucket_label(day: date, interval: str, *, with_year: bool) -> str:
+    if interval == "month":
+        return dateformat.format(day, "M Y" if with_year else "M")
+    return _day(day, year=False)
+
+
+def _nice_step(top: Decimal, ticks: int) -> Decimal:
+    """The smallest 1, 2, 2.5 or 5 × 10ⁿ step that covers ``top`` with ``ticks`` steps."""
+    raw = top / ticks
+    magnitude = Decimal(10) ** math.floor(math.log10(raw))
+    for factor in (1, 2, Decimal("2.5"), 5, 10):
+        if magnitude * factor >= raw:
+            return magnitude * factor
+    return magnitude * 10  # pragma: no cover
+
+
+def revenue_chart(dashboard: Dashboard, numbers: NumberFormat) -> dict:
+    """Geometry of the revenue chart: bars for the range, a dashed line for the previous period, y ticks with
+    gridlines, x labels, value labels and a tooltip per bucket. Fixed size, scaled to the card's width."""
+    currency = dashboard.currency
+    current = [row.amount_with_tax for row in dashboard.history]
+    previous = [row.amount_with_tax for row in dashboard.previous_history]
+    highest = max([*current, *previous, Decimal(0)])
+    step = _nice_step(highest, CHART_Y_TICKS) if highest > 0 else Decimal(1)
+    top = step * math.ceil(highest / step) if highest > 0 else step * CHART_Y_TICKS
+    plot_left, plot_right = CHART_LEFT, CHART_WIDTH - CHART_RIGHT
+    plot_top, plot_bottom = CHART_TOP, CHART_HEIGHT - CHART_BOTTOM
+    plot_height = plot_bottom - plot_top
+
+    def y(value) -> float:
+        return round(plot_bottom - float(Decimal(value) / top) * plot_height, 1)
+
+    tick_decimals = 0 if step == step.to_integral_value() else 2
+    ticks = []
+    value = Decimal(0)
+    while value <= top:
+        ticks.append({"y": y(value), "label": numbers.number(value, tick_decimals)})
+        value += step
+
+    count = max(len(dashboard.history), 1)
+    slot = (plot_right - plot_left) / count
+    bar_width = round(min(slot * 0.64, 44), 1)
+    label_every = max(1, math.ceil(CHART_LABEL_SPACING / slot))
+    years = {row.key.year for row in dashboard.history}
+    with_year = dashboard.interval == "month" and len(years) > 1
+    vertical_labels = slot < 44
+    interval_name = {"day": "Day", "week": "Week", "month": "Month"}[dashboard.interval]
+    buckets, line = [], []
+    for index, (row, before) in enumerate(zip(dashboard.history, dashboard.previous_history, strict=True)):
+        first, last = dashboard.bucket_days(row)
+        center = round(plot_left + slot * (index + 0.5), 1)
+        bar_top = y(row.amount_with_tax)
+        height = round(plot_bottom - bar_top, 1)
+        label = numbers.compact(row.amount_with_tax)
+        label_length = len(label) * CHART_CHAR_WIDTH
+        inside = vertical_labels and height >= label_length + 8
+        change = row.amount_with_tax - before.amount_with_tax
+        percent = _share(change, before.amount_with_tax)
+        tooltip = (
+            f"{interval_name} {days_text(first, last)}: {numbers.money(row.amount_with_tax, currency)}, "
+            f"{numbers.count(row.number)} conversions, {numbers.count(row.unique_contacts)} unique contacts\n"
+            f"Previous period {days_text(before.first, before.last)}: "
+            f"{numbers.money(before.amount_with_tax, currency)}, {numbers.count(before.number)} conversions\n"
+            f"Change: {numbers.signed(numbers.money(change, currency), change)}"
+            + (f" ({numbers.signed(numbers.percent(percent), percent)})" if percent is not None else "")
+        )
+        buckets.append(
+            {
+                "key": row.key,
+                "slot_x": round(plot_left + slot * index, 1),
+                "slot_width": round(slot, 1),
+                "x": round(center - bar_width / 2, 1),
+                "center": center,
+                "y": bar_top,
+                "height": height,
+                "amount": row.amount_with_tax,
+                "value_label": label,
+                "value_label_inside": inside,
+                # Vertical labels read upwards from just above the bar (or from its top down, inside a tall bar).
+                "value_label_y": round(bar_top + 6 if inside else bar_top - 4, 1),
+                # A week cut by the range is named by its first day in the range.
+                "x_label": bucket_label(first, dashboard.interval, with_year=with_year)
+                if index % label_every == 0
+                else "",
+                "tooltip": tooltip,
+                "previous_y": y(before.amount_with_tax),
+            }
+        )
+        line.append(f"{center},{y(before.amount_with_tax)}")
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "plot_left": plot_left,
+        "plot_right": plot_right,
+        "plot_top": plot_top,
+        "plot_bottom": plot_bottom,
+        "plot_height": plot_height,
+        "tick_label_x": plot_left - 8,
+        "ticks": ticks,
+        "bar_width": bar_width,
+        "buckets": buckets,
+        "vertical_labels": vertical_labels,
+        "previous_points": " ".join(line),
+        "x_label_y": plot_bottom + 18,
+        "interval": dashboard.interval,
+        "empty": highest == 0,
+    }
+
+
+def preset_links(form: DashboardForm) -> list[dict]:
+    """The preset buttons: links keeping the organization and the filters (shown even when the days are wrong)."""
+    link = reverse("admin:index")
+    period = form.cleaned_data.get("period")
+    return [
+        {"key": key, "label": label, "active": period == key,
+         "link": f"{link}?{urlencode(form.parameters(period=key, date_from=None, date_to=None))}"}
+        for key, label in PRESETS
+    ]  # fmt: skip
+
+
+def _format_rows(rows: list[dict], numbers: NumberFormat, currency: str) -> list[dict]:
+    for row in rows:
+        row["number_text"] = numbers.count(row["number"])
+        row["amount_text"] = numbers.money(row["amount_with_tax"], currency)
+        row["share_text"] = "" if row["share"] is None else numbers.percent(row["share"])
+        row["share_width"] = float(row["share"] or 0)
+        if "original_amount_with_tax" in row:
+            row["original_amount_text"] = numbers.money(row["original_amount_with_tax"], row["key"])
+    return rows
+
+
+def present(dashboard: Dashboard, form: DashboardForm, numbers: NumberFormat) -> dict:
+    """The template's context: formatted figures, the chart, the links of presets, targets and export."""
+    currency = dashboard.currency
+    kpis = kpi_rows(dashboard)
+    for kpi in kpis:
+        unit = currency if kpi["kind"] == "money" else ""
+        show = numbers.count if kpi["kind"] == "count" else (lambda value, unit=unit: numbers.money(value, unit))
+        kpi["value_text"] = show(kpi["value"])
+        kpi["previous_text"] = show(kpi["previous"])
+        kpi["change_text"] = numbers.signed(show(kpi["change"]), kpi["change"])
+        kpi["percent_text"] = (
+            "" if kpi["percent"] is None else numbers.signed(numbers.percent(kpi["percent"]), kpi["percent"])
+        )
+        kpi["trend"] = "up" if kpi["change"] > 0 else "down" if kpi["change"] < 0 else "flat"
+    total = dashboard.totals.amount_with_tax
+    link = reverse("admin:index")
+    targets = []
+    for title, name, rows in (
+        ("Top campaigns", "campaign", dashboard.campaigns),
+        ("Top deliveries", "delivery", dashboard.deliveries),
+    ):
+        targets.append(
+            {
+                "title": title,
+                "name": name,
+                "rows": [
+                    {
+                        "name": row.name,
+                        "number_text": numbers.count(row.number),
+                        "amount_text": numbers.money(row.amount_with_tax, currency),
+                        "share_width": float(_share(row.amount_with_tax, total) or 0),
+                        "link": f"{link}?{urlencode(form.parameters(**{name: str(row.id)}))}",
+                    }
+                    for row in rows
+                ],
+            }
+        )
+    export = (
+        reverse("admin:reporting_dashboard")
+        + "?"
+        + urlencode(
+            form.parameters(
+                period=CUSTOM,
+                date_from=dashboard.query.date_from.isoformat(),
+                date_to=dashboard.query.date_to.isoformat(),
+                format="csv",
+            )
+        )
+    )
+    return {
+        "kpis": kpis,
+        "chart": revenue_chart(dashboard, numbers),
+        "interval_title": {"day": "per day", "week": "per week (weeks start on Monday)", "month": "per month"}[
+            dashboard.interval
+        ],
+        "range_text": days_text(dashboard.query.date_from, dashboard.query.date_to),
+        "previous_range_text": days_text(dashboard.previous_query.date_from, dashboard.previous_query.date_to),
+        "breakdowns": [
+            {
+                "title": "By currency",
+                "label": "Currency",
+                "id": "breakdown",
+                "rows": _format_rows(currency_rows(dashboard), numbers, currency),
+            },
+            {
+                "title": "By country",
+                "label": "Country",
+                "id": "breakdown-country",
+                "rows": _format_rows(
+                    breakdown_rows(dashboard.countries, total, empty_label="Unknown"), numbers, currency
+                ),
+            },
+            {
+                "title": "By origin",
+                "label": "Origin",
+                "id": "breakdown-origin",
+                "rows": _format_rows(breakdown_rows(dashboard.origins, total, empty_label="(none)"), numbers, currency),
+            },
+        ],  # fmt: skip
+        "targets": targets,
+        "export_link": export,
+    }
