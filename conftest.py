@@ -5,6 +5,9 @@ The fixtures every app's tests share (organizations, API keys and clients, staff
 that owns the model (``<app>/tests/factories.py``); the shared API contract is ``core/tests/api_contract.py``.
 """
 
+import os
+from pathlib import Path
+
 import pytest
 
 # Helper modules with assertions that test modules import: rewritten so that a failing assert shows its values.
@@ -25,6 +28,26 @@ def _fast_password_hashing(settings):
 
 
 CHROMIUM_PATH = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+    "--disable-background-networking", "--disable-component-update",
+]  # fmt: skip
+BROWSER_ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"  # screenshots, kept by CI
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium driven by Playwright (browser tests; .ci/run installs it)."""
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are still sync.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    BROWSER_ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def pytest_collection_modifyitems(config, items):

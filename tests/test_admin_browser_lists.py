@@ -5,26 +5,18 @@ screen are saved under test-artifacts/ for a person to look at.
 Deselected when Chromium is not installed (see conftest.py).
 """
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from accounts.services import organization_create, user_create_staff
+from conftest import BROWSER_ARTIFACTS
 from conversions.models import Conversion
 from conversions.services import campaign_create, conversion_create, conversion_update, delivery_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-    "--disable-background-networking", "--disable-component-update",
-]  # fmt: skip
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 PASSWORD = "correct-horse-battery"
 WIDTH = 1280
 LONG_ORDER_ID = ("ORDER-" + "0123456789ABCDEFGHIJ" * 6)[:101]
@@ -42,18 +34,6 @@ HEADERS_JS = """() => [...document.querySelectorAll('#result_list thead th')].ma
     }
     return {text: th.innerText.trim(), right: box.right, clipped};
 })"""
-
-
-@pytest.fixture
-def browser():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM calls of the test run beside Playwright's loop
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
@@ -103,8 +83,8 @@ def _log_in(page, base_url: str) -> None:
 
 
 def _shot(page, name: str, *, full_page: bool = False) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
+    BROWSER_ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(BROWSER_ARTIFACTS / name), full_page=full_page)
 
 
 def _assert_fits(page) -> list[dict]:

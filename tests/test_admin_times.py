@@ -103,8 +103,8 @@ def setup(request, db):
     return organization, client
 
 
-def _rows(organization, moment):
-    contact = contact_create(organization=organization, email="times@example.test", country="CZ")
+def _rows(organization, moment, tag: str = ""):
+    contact = contact_create(organization=organization, email=f"times{tag}@example.test", country="CZ")
     campaign = services.campaign_create(organization=organization, name="Summer", sent_at=moment)
     delivery = services.delivery_create(organization=organization, name="Flow", campaign=campaign)
     touchpoint = services.touchpoint_create(
@@ -114,12 +114,12 @@ def _rows(organization, moment):
         organization=organization,
         contact=contact,
         revenue=Decimal("10.50"),
-        order_id="T-1",
+        order_id=f"T-1{tag}",
         converted_at=moment + timedelta(minutes=5),
         metadata={"a": 1},
     )
     rate, _ = services.exchange_rate_set(currency="USD", on_date=moment.date(), rate=Decimal("1.0811"))
-    api_key, _ = api_key_create(organization=organization, name="zoned")
+    api_key, _ = api_key_create(organization=organization, name=f"zoned{tag}")
     membership = Membership.objects.get(organization=organization)
     return [organization, contact, campaign, delivery, touchpoint, conversion, api_key, membership, rate]
 

@@ -7,17 +7,16 @@ to test-artifacts/ (dashboard-30-days.png, dashboard-6-months.png, admin-home.pn
 
 import csv
 import io
-import os
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.services import api_key_create, organization_create, user_create_staff
+from conftest import BROWSER_ARTIFACTS
 from conversions.models import ExchangeRate
 from conversions.services import campaign_create, conversion_create, delivery_create
 from reporting.dashboard import NumberFormat
@@ -25,27 +24,8 @@ from reporting.services import rollup_drain
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-    "--disable-background-networking", "--disable-component-update",
-]  # fmt: skip
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 PASSWORD = "correct-horse-battery"
 WINDOW = {"width": 1280, "height": 900}
-
-
-@pytest.fixture
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are still sync.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
@@ -161,18 +141,18 @@ def _assert_fits(page) -> dict:
 
 
 def test_dashboard_presets_filters_comparison_and_csv_agree_with_reporting_v1(live_server, browser, shop, api):
-    ARTIFACTS.mkdir(exist_ok=True)
+    BROWSER_ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(viewport=WINDOW, locale="en-US", accept_downloads=True)
     page = context.new_page()
     _log_in(page, live_server.url)
 
     # The admin home is the dashboard: the last 30 days by default.
-    page.screenshot(path=str(ARTIFACTS / "admin-home.png"))
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "admin-home.png"))
     assert page.locator("a.dash-chip.active").get_attribute("data-preset") == "30d"
     _assert_agrees_with_the_api(page, api)
     chart = _assert_fits(page)
     assert chart["bars"] == 30
-    page.screenshot(path=str(ARTIFACTS / "dashboard-30-days.png"), full_page=True)
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "dashboard-30-days.png"), full_page=True)
 
     # A preset.
     page.click("a[data-preset='7d']")
@@ -207,7 +187,7 @@ def test_dashboard_presets_filters_comparison_and_csv_agree_with_reporting_v1(li
     assert page.locator("[data-preset='custom']").get_attribute("class").endswith("active")
     _assert_agrees_with_the_api(page, api)
     assert 27 <= _assert_fits(page)["bars"] <= 28
-    page.screenshot(path=str(ARTIFACTS / "dashboard-6-months.png"), full_page=True)
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "dashboard-6-months.png"), full_page=True)
     context.close()
 
 
@@ -220,6 +200,6 @@ def test_numbers_follow_the_browsers_language(live_server, browser, shop, api):
     assert revenue >= 1000
     assert page.inner_text("#total-with-tax") == NumberFormat("de").money(revenue, "EUR")
     assert "." in page.inner_text("#total-with-tax") and "," in page.inner_text("#total-with-tax")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "dashboard-de.png"))
+    BROWSER_ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "dashboard-de.png"))
     context.close()

@@ -4,43 +4,22 @@ Deselected when Chromium is not installed (see conftest.py); .ci/run installs it
 Screenshots of the dashboard and the conversion list are saved under test-artifacts/.
 """
 
-import os
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from accounts.services import organization_create, user_create_staff
+from conftest import BROWSER_ARTIFACTS
 from conversions.models import Conversion
 from conversions.services import conversion_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-    "--disable-background-networking", "--disable-component-update",
-]  # fmt: skip
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 PASSWORD = "correct-horse-battery"
 DASHBOARD = "/admin/reporting/conversionrollup/dashboard/"
 CONVERSIONS = "/admin/conversions/conversion/"
-
-
-@pytest.fixture
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are still sync.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
@@ -93,11 +72,11 @@ def test_editing_an_amount_changes_the_dashboard_total(live_server, browser, sho
     assert conversion.revenue == Decimal("250.00")
 
     assert _dashboard_total(page, live_server.url).startswith("250.00")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+    BROWSER_ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "dashboard.png"), full_page=True)
     page.goto(f"{live_server.url}{CONVERSIONS}")
     assert "ORDER-1" in page.inner_text("#result_list")
-    page.screenshot(path=str(ARTIFACTS / "conversion-list.png"), full_page=True)
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "conversion-list.png"), full_page=True)
 
 
 def test_import_dry_run_shows_the_bad_row(live_server, browser, shop, tmp_path):
