@@ -1,5 +1,7 @@
 """Writes for contacts. Every caller (API, admin, import, commands) goes through these functions."""
 
+from collections.abc import Callable
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -58,9 +60,17 @@ def contact_update(*, contact: Contact, **fields) -> Contact:
     return _save(contact)
 
 
+# What the apps above contacts do, in the same transaction, just before a contact is deleted (they register in
+# their AppConfig.ready): the conversions app empties the contact of its conversions with a history row each.
+# Contacts cannot import those apps (the layers), so they name their side of a delete here instead.
+CONTACT_DELETE_HOOKS: list[Callable[[Contact], None]] = []
+
+
 @transaction.atomic
 def contact_delete(*, contact: Contact) -> None:
     """Delete a contact; its conversions stay (their contact becomes empty) so no revenue leaves the reports."""
+    for hook in CONTACT_DELETE_HOOKS:
+        hook(contact)
     contact.delete()
 
 

@@ -13,7 +13,9 @@ from .conversion import (
     conversion_create,
     conversion_delete,
     conversion_update,
+    conversions_contact_removed,
     conversions_create_batch,
+    conversions_reference_removed,
     conversions_set_status,
 )
 from .credit import (
@@ -56,6 +58,8 @@ __all__ = [
     "conversion_credit_rows",
     "conversion_delete",
     "conversion_update",
+    "conversions_contact_removed",
+    "conversions_reference_removed",
     "conversions_create_batch",
     "conversions_reattribute",
     "conversions_reattribute_contact_window",

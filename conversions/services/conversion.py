@@ -313,6 +313,7 @@ def conversion_update(*, conversion: Conversion, **fields) -> Conversion:
                 f"A conversion with order_id '{values['order_id']}' already exists.", existing_id=existing.pk
             )
     old_date = conversion.converted_date
+    had_explicit_target = conversion.campaign_id is not None or conversion.delivery_id is not None
     revenue_without_tax_was_default = conversion.revenue_without_tax == conversion.revenue
     if "revenue" in values and "revenue_without_tax" not in values and revenue_without_tax_was_default:
         values["revenue_without_tax"] = values["revenue"]
@@ -330,7 +331,7 @@ def conversion_update(*, conversion: Conversion, **fields) -> Conversion:
         raise ConflictError(
             f"A conversion with order_id '{conversion.order_id}' already exists.", existing_id=existing.pk
         ) from error
-    conversion_attribute(conversion=conversion)
+    conversion_attribute(conversion=conversion, keep_touch_credit=not had_explicit_target)
     conversion_days_mark(organization, [old_date, conversion.converted_date])
     return conversion
 
@@ -366,6 +367,31 @@ def conversions_set_status(*, conversions, status: str) -> int:
     for organization, touched in days.items():
         conversion_days_mark(organization, touched)
     return len(rows)
+
+
+def conversions_reference_removed(*, conversions, field: str) -> int:
+    """Empty ``field`` (contact, campaign, delivery) of these conversions because the row it names is being
+    deleted: locked, one bulk UPDATE, one history row each (a delete's side effects are in the history too), and
+    their days marked (a contact leaving changes the distinct-contact figures). Credit is left as it is: a
+    conversion without a contact keeps the touchpoint credit it had (see ``conversion_credit_rows``)."""
+    rows = list(conversions.select_related("organization").select_for_update(of=("self",)).order_by("pk"))
+    now = timezone.now()
+    for row in rows:
+        setattr(row, field, None)
+        row.updated_at = now
+    Conversion.objects.bulk_update(rows, [field, "updated_at"], batch_size=1000)
+    Conversion.history.bulk_history_create(rows, update=True, **history_context())
+    days: dict = {}
+    for row in rows:
+        days.setdefault(row.organization, set()).add(row.converted_date)
+    for organization, touched in days.items():
+        conversion_days_mark(organization, touched)
+    return len(rows)
+
+
+def conversions_contact_removed(contact) -> int:
+    """``contacts.services.contact_delete``'s hook: the contact's conversions lose it, with history."""
+    return conversions_reference_removed(conversions=Conversion.objects.filter(contact=contact), field="contact")
 
 
 BATCH_MAX_ITEMS = 1000

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from conversions.attribution import Candidate, choose_credit, split_money
-from conversions.models import Attribution, Conversion, Touchpoint
+from conversions.attribution import WEIGHT_QUANTUM, Candidate, choose_credit, split_exactly, split_money
+from conversions.models import WEIGHT_DECIMAL_PLACES, Attribution, Conversion, Touchpoint
 
 from .base import CANDIDATE_TOUCHPOINT_KINDS, conversion_days_mark, enqueue_after_commit
 
@@ -43,12 +43,26 @@ def _explicit_credit(conversion: Conversion) -> list[tuple]:
     return [(campaign_id, conversion.delivery_id, Decimal(1))]
 
 
-def conversion_credit_rows(conversion: Conversion, candidates: list[Candidate] | None = None) -> list[Attribution]:
+def _frozen_credit(existing: list[Attribution]) -> list[tuple]:
+    """The credit a conversion without a contact keeps: its current targets and weights, made to sum to exactly 1
+    again when a deleted campaign or delivery took some of them away."""
+    scale = Decimal(1).scaleb(WEIGHT_DECIMAL_PLACES)
+    weights = split_exactly(Decimal(1), [int(row.weight * scale) for row in existing], WEIGHT_QUANTUM)
+    return [(row.campaign_id, row.delivery_id, weight) for row, weight in zip(existing, weights, strict=True)]
+
+
+def conversion_credit_rows(
+    conversion: Conversion, candidates: list[Candidate] | None = None, *, existing: list[Attribution] | None = None
+) -> list[Attribution]:
     """The attribution rows a conversion should have now (unsaved): explicit target first, else touchpoints.
 
     ``candidates`` may be given by a caller that fetched the touchpoints of many conversions in one query.
+    A conversion without a contact (its contact was deleted, and its touchpoints with it) keeps the touchpoint
+    credit it had (``existing``, money re-split): a later edit of its notes or revenue never drops that credit.
     """
     credit = _explicit_credit(conversion)
+    if not credit and conversion.contact_id is None and existing:
+        credit = _frozen_credit(existing)
     if not credit:
         if candidates is None:
             candidates = _candidates(conversion)
@@ -73,10 +87,14 @@ def conversion_credit_rows(conversion: Conversion, candidates: list[Candidate] |
 
 
 @transaction.atomic
-def conversion_attribute(*, conversion: Conversion) -> list[Attribution]:
-    """Replace a conversion's credit with what its data says now. Idempotent."""
+def conversion_attribute(*, conversion: Conversion, keep_touch_credit: bool = True) -> list[Attribution]:
+    """Replace a conversion's credit with what its data says now. Idempotent.
+
+    ``keep_touch_credit=False`` when the credit it has was explicit and its target was just emptied: then it is
+    not kept as frozen credit (see ``conversion_credit_rows``)."""
+    existing = list(conversion.attributions.all()) if keep_touch_credit else []
     conversion.attributions.all().delete()
-    rows = Attribution.objects.bulk_create(conversion_credit_rows(conversion))
+    rows = Attribution.objects.bulk_create(conversion_credit_rows(conversion, existing=existing))
     conversion._prefetched_objects_cache = {}
     return rows
 

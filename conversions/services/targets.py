@@ -3,10 +3,11 @@
 from django.db import transaction
 
 from accounts.models import Organization
-from conversions.models import Attribution, Campaign, Delivery
+from conversions.models import Attribution, Campaign, Conversion, Delivery
 from core.services import lock_for_update, model_update
 
 from .base import clean_and_save
+from .conversion import conversions_reference_removed
 from .credit import conversions_reattribute
 
 CAMPAIGN_WRITABLE_FIELDS = frozenset({"name", "status", "language", "sent_at"})
@@ -30,8 +31,10 @@ def campaign_update(*, campaign: Campaign, **fields) -> Campaign:
 
 @transaction.atomic
 def campaign_delete(*, campaign: Campaign) -> None:
-    """Delete a campaign; conversions it was credited with are re-attributed among what remains."""
+    """Delete a campaign; conversions it was credited with are re-attributed among what remains, and those that
+    named it explicitly lose it with a history row each."""
     affected = list(Attribution.objects.filter(campaign=campaign).values_list("conversion_id", flat=True))
+    conversions_reference_removed(conversions=Conversion.objects.filter(campaign=campaign), field="campaign")
     campaign.delete()
     conversions_reattribute(conversion_ids=affected)
 
@@ -58,5 +61,6 @@ def delivery_update(*, delivery: Delivery, **fields) -> Delivery:
 @transaction.atomic
 def delivery_delete(*, delivery: Delivery) -> None:
     affected = list(Attribution.objects.filter(delivery=delivery).values_list("conversion_id", flat=True))
+    conversions_reference_removed(conversions=Conversion.objects.filter(delivery=delivery), field="delivery")
     delivery.delete()
     conversions_reattribute(conversion_ids=affected)
