@@ -10,3 +10,28 @@ class HistoryActor(models.Model):
 
     class Meta:
         abstract = True
+
+
+class FollowUp(models.Model):
+    """Background work a write asked for, recorded in the write's own transaction (a transactional outbox).
+
+    A service never hands a task to the broker inside its transaction: it writes this row, and once the
+    transaction has committed the row is sent (right away, and again by a beat task every few seconds until the
+    broker takes it). A broker that is down, or a process that dies right after the commit, delays the work; it
+    cannot lose it, and a request never fails after its data was committed. The row is deleted once the broker
+    has the message; tasks are idempotent, so a message sent twice (a crash between sending and deleting) is
+    harmless.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    task = models.CharField(max_length=200, help_text="Dotted name of the Celery task.")
+    args = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Failed attempts to hand it to the broker.")
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.task}{tuple(self.args)}"

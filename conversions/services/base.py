@@ -5,18 +5,19 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
 from accounts.models import Organization
 from conversions.models import RollupMark, Touchpoint
+from core.outbox import follow_up_after_commit
 
 DATETIME_OUT_OF_RANGE = "Datetime value out of range."
 CANDIDATE_TOUCHPOINT_KINDS = (Touchpoint.Kind.OPEN, Touchpoint.Kind.CLICK)
 
 
 def enqueue_after_commit(task, *args) -> None:
-    """Enqueue a Celery task once the current transaction has committed (never for rolled-back work)."""
-    transaction.on_commit(lambda: task.delay(*args))
+    """Run a Celery task once the current transaction has committed (never for rolled-back work), through the
+    outbox: recorded with the data, so a broker outage delays it and never loses it."""
+    follow_up_after_commit(task, *args)
 
 
 def check_same_organization(organization: Organization, **related) -> None:
