@@ -45,6 +45,17 @@ class BoundedSearchFilter(filters.SearchFilter):
         return super().get_search_terms(request)
 
 
+# Fields whose JSON value is a string (DRF would also take a number and turn it into one).
+STRING_FIELDS = (
+    serializers.CharField,
+    serializers.ChoiceField,
+    serializers.UUIDField,
+    serializers.DateTimeField,
+    serializers.DateField,
+    serializers.TimeField,
+)
+
+
 def json_type_error(field: serializers.Field, value) -> str | None:
     """Why a JSON value has the wrong type for this field, or None. DRF would coerce it (``"name": 0`` to ``"0"``,
     ``"count": "2"`` to 2); the API takes what its schema says: strings for text, codes, choices, ids and times,
@@ -62,16 +73,6 @@ def json_type_error(field: serializers.Field, value) -> str | None:
     if (text or uuid_reference) and not isinstance(value, str):
         return "Not a valid string."
     return None
-
-
-STRING_FIELDS = (
-    serializers.CharField,
-    serializers.ChoiceField,
-    serializers.UUIDField,
-    serializers.DateTimeField,
-    serializers.DateField,
-    serializers.TimeField,
-)
 
 
 class StrictSerializerMixin:
