@@ -6,14 +6,18 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django_filters.fields import IsoDateTimeField
 
+from .api.fields import check_utc_offset
+
 
 class InRangeIsoDateTimeField(IsoDateTimeField):
     """An ISO 8601 date-time that is still a valid datetime in UTC, where the database compares it: near year 1 or
-    year 9999 an offset can push it out of range, which is a 400 instead of an error in the database adapter."""
+    year 9999 an offset can push it out of range, which is a 400 instead of an error in the database adapter. Its
+    UTC offset must be one PostgreSQL takes (±15:59), on every database."""
 
     def to_python(self, value):
         value = super().to_python(value)
         if value is not None:
+            check_utc_offset(value)
             try:
                 value.astimezone(UTC)
             except OverflowError:

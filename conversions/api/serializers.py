@@ -13,7 +13,7 @@ from rest_framework import exceptions, serializers
 from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, ATTRIBUTION_WINDOW_MIN_DAYS
 from contacts.models import CONTACT_EMAIL_MAX_LENGTH, Contact
 from core.api.envelope import error_body, validation_error_body
-from core.api.fields import CountryField, CurrencyField, LanguageField
+from core.api.fields import CountryField, CurrencyField, DateTimeField, LanguageField
 from core.api.viewsets import StrictSerializerMixin, TenantModelSerializer
 from core.exceptions import ConflictError
 
@@ -65,13 +65,15 @@ def money(**kwargs) -> serializers.DecimalField:
     )
 
 
-class WallClockDateTimeField(serializers.DateTimeField):
+class WallClockDateTimeField(DateTimeField):
     """ISO 8601 in; a time without an offset stays naive so the service reads it in the payload's ``timezone``
-    or the organization's zone (DRF would otherwise pin it to UTC). Stored times are aware and render as UTC."""
+    or the organization's zone (DRF would otherwise pin it to UTC). Stored times are aware and render as UTC; an
+    offset beyond ±15:59 is a 400 like on every other date-time."""
 
     def enforce_timezone(self, value):
         if not timezone.is_aware(value):
             return value
+        self.check_offset(value)
         try:
             return value.astimezone(UTC)
         except OverflowError:
@@ -229,7 +231,8 @@ def validate_batch_items(item_serializer, items: list) -> tuple[dict[int, dict],
     for name, field in item_serializer.fields.items():
         if isinstance(field, RelatedIdField):
             queryset = field.get_queryset()
-            ids = {item.get(name) for item in items if isinstance(item, dict)}
+            # Only strings can be ids: any other value (a list, an object) is the item's own 400, not a 500 here.
+            ids = {item.get(name) for item in items if isinstance(item, dict) and isinstance(item.get(name), str)}
             preloaded[queryset.model] = rows_by_pk(queryset, ids)
     valid: dict[int, dict] = {}
     errors: dict[int, dict] = {}

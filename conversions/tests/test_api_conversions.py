@@ -451,10 +451,12 @@ def test_deleting_a_contact_keeps_its_conversions(api, organization):
 # --- Errors in the envelope -----------------------------------------------------------------------------------------
 
 
-def test_an_empty_body_is_an_empty_object(api, organization):
-    # Nothing required is missing for a conversion.
+def test_an_empty_body_is_a_400_but_an_empty_object_is_a_conversion_of_defaults(api, organization):
     response = api.post(URL, "", content_type="application/json")
-    assert response.status_code == 201
+    assert assert_envelope(response, 400, "validation_error")["message"].startswith("A JSON object is required")
+    assert Conversion.objects.count() == 0
+    # Nothing required is missing for a conversion.
+    assert api.post(URL, "{}", content_type="application/json").status_code == 201
     assert Conversion.objects.count() == 1
 
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.pagination import BasePagination
@@ -33,7 +34,16 @@ ERROR_TYPES = {
     413: "validation_error",
     415: "validation_error",
     429: "rate_limited",
+    503: "service_unavailable",
 }
+# Seconds a client should wait before retrying when the database is unreachable (a restart takes a few seconds).
+DATABASE_RETRY_AFTER = 5
+# PostgreSQL error classes that mean "the server cannot serve now", not "this statement is wrong": connection
+# exceptions (08), insufficient resources such as too many connections (53), operator intervention such as an
+# administrator shutdown or "the database system is starting up / shutting down" (57P).
+UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "53", "57P")
+# SQLite's counterparts: the file is locked by another writer, or cannot be opened.
+UNAVAILABLE_SQLITE_ERRORS = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN"})
 
 
 def error_body(status_code: int, message: str, fields: dict | None = None, **extra) -> dict:
@@ -72,9 +82,38 @@ def validation_error_body(detail) -> dict:
     return error_body(400, "; ".join(_flatten(detail)), {"non_field_errors": _flatten(detail)})
 
 
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether a database error means the database cannot be reached now (a 503 worth retrying) rather than a bug.
+
+    Django raises ``InterfaceError``/``OperationalError`` for a refused connection, a server that closed it (a
+    restart) or one that is starting up or shutting down. A driver error whose code says otherwise (SQLite's
+    ``no such table``, a PostgreSQL statement error) stays a 500.
+    """
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)  # psycopg; None for a connection that failed or was lost
+    if sqlstate:
+        return sqlstate.startswith(UNAVAILABLE_SQLSTATE_PREFIXES)
+    sqlite_error = getattr(cause, "sqlite_errorname", None)
+    if sqlite_error:
+        return sqlite_error in UNAVAILABLE_SQLITE_ERRORS
+    return True
+
+
 def exception_handler(exc, context):
     """Map every exception raised in an API view to the error envelope (unknown ones to a logged 500)."""
     headers = {}
+    if database_unavailable(exc):
+        logger.warning("Database unavailable: %s", exc)
+        set_rollback()
+        return Response(
+            error_body(503, "The service is temporarily unavailable (the database cannot be reached); retry later."),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_detail(exc))
     elif isinstance(exc, Http404):

@@ -2,17 +2,22 @@
 
 ``EnvelopeAutoSchema`` is the project's ``DEFAULT_SCHEMA_CLASS``. It wraps single-object responses of the
 canonical viewsets in ``{"data": ...}`` (lists are wrapped by the pagination class), adds the error envelope to
-every operation for the statuses it can answer, and documents ``facets`` and the ``Retry-After`` header. The
-API-key security scheme is declared beside the authentication class (``accounts.authentication``).
+every operation for the statuses it can answer, and documents ``facets`` and the ``Retry-After`` header. Request
+bodies of strict serializers declare ``additionalProperties: false`` (an unknown field is a 400), and a query
+parameter that is a list is a comma list (``style: form, explode: false``). The API-key security scheme is declared
+beside the authentication class (``accounts.authentication``).
 """
+
+import copy
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import permissions
+from rest_framework import permissions, serializers
+from rest_framework.settings import api_settings
 
-from .envelope import ERROR_TYPES
-from .viewsets import SEARCH_MAX_LENGTH, TenantViewSet
+from .envelope import DATABASE_RETRY_AFTER, ERROR_TYPES
+from .viewsets import SEARCH_MAX_LENGTH, StrictSerializerMixin, TenantViewSet
 
 ERROR_COMPONENT = "ErrorEnvelope"
 ERROR_DESCRIPTIONS = {
@@ -23,7 +28,12 @@ ERROR_DESCRIPTIONS = {
     "404": "No such object for this key (`not_found`); objects of other organizations do not exist for it.",
     "409": "Conflict with an existing object (`conflict`); `existing_id` names it.",
     "429": "Too many requests for this key (`rate_limited`); retry after `Retry-After` seconds.",
+    "503": "The database cannot be reached right now, e.g. while it restarts (`service_unavailable`); retry after "
+    f"`Retry-After` seconds (now {DATABASE_RETRY_AFTER}).",
 }
+RETRY_AFTER_CODES = ("429", "503")
+# Keys drf-spectacular adds beside a field's type: kept once, outside a oneOf of its types.
+FIELD_META = ("description", "nullable", "readOnly", "writeOnly", "default", "title", "deprecated")
 
 
 def _error_component_schema() -> dict:
@@ -66,25 +76,39 @@ class EnvelopeAutoSchema(AutoSchema):
                 *parameters,
                 OpenApiParameter(
                     "facets",
-                    str,
+                    {"type": "array", "items": {"type": "string", "enum": list(facet_fields)}, "minItems": 1},
+                    style="form",
+                    explode=False,
                     description=f"Comma list of fields to count values of over the whole filtered set: "
-                    f"{', '.join(facet_fields)}.",
+                    f"{', '.join(facet_fields)}. Any other field, or none, is a 400.",
                 ),
             ]
         return parameters
 
     def _get_parameters(self):
         parameters = super()._get_parameters()
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            if parameter.get("in") == "query" and schema.get("type") == "array":
+                parameter.setdefault("style", "form")  # a list in the query string is one comma list: a=x,y
+                parameter.setdefault("explode", False)
+                if not schema.get("minItems"):
+                    parameter["allowEmptyValue"] = True  # an empty comma list (`a=`) is no list: no filter
         if not self._is_canonical_viewset():
             return parameters
         for parameter in parameters:
             if parameter.get("in") != "query":
                 continue
+            if parameter["name"] != "facets":
+                parameter["allowEmptyValue"] = True  # `?status=` filters nothing, like no parameter at all
             if parameter["name"] == "ordering":
-                allowed = ", ".join(getattr(self.view, "ordering_fields", ()))
+                fields = list(getattr(self.view, "ordering_fields", ()))
                 parameter["description"] = (
-                    f"Comma list of fields, `-` for descending; any other field is a 400. Fields: {allowed}."
+                    f"Comma list of fields, `-` for descending; any other field is a 400. Fields: {', '.join(fields)}."
                 )
+                terms = [term for name in fields for term in (name, "-" + name)]
+                parameter["schema"] = {"type": "array", "items": {"type": "string", "enum": terms}}
+                parameter.update(style="form", explode=False)
             elif parameter["name"] == "search":
                 searched = ", ".join(name.replace("__", ".") for name in getattr(self.view, "search_fields", ()))
                 parameter["description"] = (
@@ -109,11 +133,46 @@ class EnvelopeAutoSchema(AutoSchema):
                 "content": {"application/json": {"schema": error_ref}},
                 "description": ERROR_DESCRIPTIONS[code],
             }
-            if code == "429":
+            if code in RETRY_AFTER_CODES:
                 responses[code]["headers"] = {
-                    "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
+                    "Retry-After": {"schema": {"type": "integer", "minimum": 0}, "description": "Seconds to wait."}
                 }
         return responses
+
+    def _get_request_body(self, direction="request"):
+        body = super()._get_request_body(direction)
+        if body is not None and self._is_canonical_viewset():
+            body["required"] = True  # an empty body is a 400 even where every field is optional (TenantViewSet)
+        return body
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction == "request" and isinstance(field, serializers.RelatedField) and field.allow_null:
+            # DRF reads "" for a nullable reference as null: the schema says so.
+            meta = {key: schema.pop(key) for key in list(schema) if key in FIELD_META}
+            blank = {"type": "string", "enum": [""], "description": "Read as null."}
+            return {"oneOf": [schema, blank], **meta}
+        numeric = not getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
+        if direction == "request" and isinstance(field, serializers.DecimalField) and numeric:
+            # An amount is read from a JSON number or a string (docs/api.md): both are in the request schema.
+            string_field = copy.copy(field)
+            string_field.coerce_to_string = True
+            text = super()._map_serializer_field(string_field, direction, bypass_extensions)
+            meta = {key: schema.pop(key) for key in list(schema) if key in FIELD_META}
+            for key in FIELD_META:
+                text.pop(key, None)
+            if field.max_whole_digits is not None:
+                text["pattern"] = rf"^\d{{1,{field.max_whole_digits}}}(?:\.\d{{1,{field.decimal_places}}})?$"
+            schema = {"oneOf": [schema, text], **meta}
+        return schema
+
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        strict = isinstance(serializer, StrictSerializerMixin) or self._is_canonical_viewset()
+        if direction == "request" and strict and "properties" in schema:
+            # An unknown body field is a 400 (StrictSerializerMixin; every body of the canonical viewsets uses it).
+            schema["additionalProperties"] = False
+        return schema
 
     def _wrap_in_data(self, response: dict) -> None:
         for media in response.get("content", {}).values():
@@ -156,4 +215,5 @@ class EnvelopeAutoSchema(AutoSchema):
             codes.append("409")
         if self.view.get_throttles():
             codes.append("429")
+        codes.append("503")
         return codes

@@ -4,15 +4,18 @@ Scoping happens here once: ``get_queryset`` restricts to the organization of the
 filters by organization by hand, and an object of another organization is a 404.
 """
 
+from django.db import models
 from django.db.models import Count
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, filters, serializers, viewsets
 
 from ..services import ServiceSet
 from .envelope import EnvelopePagination
+from .fields import DateTimeField
 
 SEARCH_MAX_LENGTH = 200
 LIST_PARAMETERS = frozenset({"limit", "offset", "ordering", "search", "facets"})
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class StrictOrderingFilter(filters.OrderingFilter):
@@ -42,8 +45,39 @@ class BoundedSearchFilter(filters.SearchFilter):
         return super().get_search_terms(request)
 
 
+# Fields whose JSON value is a string (DRF would also take a number and turn it into one).
+STRING_FIELDS = (
+    serializers.CharField,
+    serializers.ChoiceField,
+    serializers.UUIDField,
+    serializers.DateTimeField,
+    serializers.DateField,
+    serializers.TimeField,
+)
+
+
+def json_type_error(field: serializers.Field, value) -> str | None:
+    """Why a JSON value has the wrong type for this field, or None. DRF would coerce it (``"name": 0`` to ``"0"``,
+    ``"count": "2"`` to 2); the API takes what its schema says: strings for text, codes, choices, ids and times,
+    numbers for integers, ``true``/``false`` for booleans. Amounts take a number or a string (docs/api.md)."""
+    if value is None or field.read_only:
+        return None  # null is the field's own rule (allow_null)
+    if isinstance(field, serializers.BooleanField):
+        return None if isinstance(value, bool) else "Must be true or false."
+    if isinstance(field, serializers.IntegerField):
+        return "A valid integer is required." if isinstance(value, str) else None
+    text = isinstance(field, STRING_FIELDS) and not isinstance(field, serializers.MultipleChoiceField)
+    uuid_reference = isinstance(field, serializers.PrimaryKeyRelatedField) and isinstance(
+        field.pk_field, serializers.UUIDField
+    )
+    if (text or uuid_reference) and not isinstance(value, str):
+        return "Not a valid string."
+    return None
+
+
 class StrictSerializerMixin:
-    """Refuse body fields the serializer does not know (``organization`` included: it comes from the key)."""
+    """Refuse body fields the serializer does not know (``organization`` included: it comes from the key), and
+    values of another JSON type than the field's (``json_type_error``)."""
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
@@ -51,11 +85,20 @@ class StrictSerializerMixin:
         unknown = sorted(set(data) - set(self.fields))
         if unknown:
             raise exceptions.ValidationError({name: ["Unknown field."] for name in unknown})
+        wrong_types = {name: json_type_error(self.fields[name], value) for name, value in data.items()}
+        if any(wrong_types.values()):
+            raise exceptions.ValidationError({name: [error] for name, error in wrong_types.items() if error})
         return super().to_internal_value(data)
 
 
 class TenantModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     """A model serializer whose related fields only offer rows of the caller's organization."""
+
+    # Its date-times refuse a UTC offset PostgreSQL cannot store (core.api.fields.DateTimeField).
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: DateTimeField,
+    }
 
     def get_fields(self):
         fields = super().get_fields()
@@ -109,9 +152,14 @@ class TenantViewSet(viewsets.ModelViewSet):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        if self.action is None:
+            return  # a method this route does not have: DRF answers 405, whatever the query string or body
         unknown = sorted(set(request.query_params) - self.allowed_query_parameters())
         if unknown:
             raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
+        # DRF reads an empty body as {}, which would create an object of defaults: a write needs a JSON body.
+        if request.method in BODY_METHODS and request.stream is None:
+            raise exceptions.ParseError("A JSON object is required: the request body is empty.")
 
     def facets(self, queryset) -> dict | None:
         raw = self.request.query_params.get("facets")

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -50,12 +51,16 @@ class IsoDateField(serializers.Field):
         return value.isoformat()
 
 
-@extend_schema_field(OpenApiTypes.STR)
 class CommaListField(serializers.Field):
-    """A comma-separated list (``CZ,SK``); each item is normalized and checked by ``parse_item``."""
+    """A comma-separated list (``CZ,SK``); each item is normalized and checked by ``parse_item``.
 
-    def __init__(self, *, parse_item, **kwargs):
+    In the schema it is an array in the query string as one comma list (``style: form, explode: false``) whose items
+    follow ``item_schema`` (an enum where the choices are fixed).
+    """
+
+    def __init__(self, *, parse_item, item_schema: dict, **kwargs):
         self.parse_item = parse_item
+        self.item_schema = item_schema
         super().__init__(**kwargs)
 
     def to_internal_value(self, data) -> list:
@@ -73,6 +78,15 @@ class CommaListField(serializers.Field):
         if errors:
             raise serializers.ValidationError(errors)
         return list(dict.fromkeys(values))
+
+
+class CommaListFieldSchema(OpenApiSerializerFieldExtension):
+    """A comma list is an array of its items in the schema (the AutoSchema writes it as ``a=x,y``)."""
+
+    target_class = CommaListField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "array", "items": dict(self.target.item_schema)}
 
 
 def _iso_code(check):
@@ -93,6 +107,13 @@ def _choice(choices):
     return parse
 
 
+def _enum(values) -> dict:
+    return {"type": "string", "enum": list(values)}
+
+
+SORT_TERMS = [term for name in LIST_SORT_FIELDS for term in (name, "-" + name)]
+
+
 def _sort_term(item: str) -> tuple[str, bool]:
     name = item.removeprefix("-")
     if name not in LIST_SORT_FIELDS:
@@ -111,12 +132,17 @@ class ReportParametersSerializer(serializers.Serializer):
         help_text="Last local day (YYYY-MM-DD, inclusive), in the organization's time zone. Default: today.",
     )
     country = CommaListField(
-        parse_item=_iso_code(validate_country), required=False, help_text="Comma list of ISO 3166-1 alpha-2 codes."
+        parse_item=_iso_code(validate_country),
+        item_schema={"type": "string", "pattern": "^[A-Za-z]{2}$"},
+        required=False,
+        help_text="Comma list of ISO 3166-1 alpha-2 codes, any case; a code not on the ISO list is a 400.",
     )
     currency = CommaListField(
         parse_item=_iso_code(validate_currency),
+        item_schema={"type": "string", "pattern": "^[A-Za-z]{3}$"},
         required=False,
-        help_text="Comma list of ISO 4217 codes (the conversions' original currencies).",
+        help_text="Comma list of ISO 4217 codes (the conversions' original currencies), any case; a code not on the "
+        "ISO list is a 400.",
     )
     campaignId = serializers.UUIDField(
         required=False,
@@ -128,11 +154,13 @@ class ReportParametersSerializer(serializers.Serializer):
     )
     type = CommaListField(
         parse_item=_choice(Conversion.Type.values),
+        item_schema=_enum(Conversion.Type.values),
         required=False,
         help_text=f"Comma list of conversion types: {', '.join(Conversion.Type.values)}.",
     )
     status = CommaListField(
         parse_item=_choice(Conversion.Status.values),
+        item_schema=_enum(Conversion.Status.values),
         required=False,
         help_text=f"Comma list of statuses: {', '.join(Conversion.Status.values)}. Default: approved.",
     )
@@ -154,6 +182,7 @@ class ListParametersSerializer(ReportParametersSerializer):
     offset = serializers.IntegerField(required=False, default=0, min_value=0, help_text="Rows to skip, ≥ 0.")
     sort = CommaListField(
         parse_item=_sort_term,
+        item_schema=_enum(SORT_TERMS),
         required=False,
         help_text=f"Comma list, `-` for descending, over: {', '.join(LIST_SORT_FIELDS)}. Default: `-datetime`.",
     )
@@ -290,6 +319,11 @@ class TimeframeSerializer(serializers.Serializer):
     timeframe = TimeframeRowSerializer(many=True)
 
 
+# A row's contact fields are null without a contact (and clientContactId also when the contact has none), country
+# when the conversion has none: docs/reporting.md, "Conversions list".
+NULLABLE_STRING = {"type": "string", "nullable": True}
+
+
 class ConversionRowSerializer(serializers.Serializer):
     conversionId = serializers.UUIDField(source="pk")
     contactId = serializers.UUIDField(source="contact_id", allow_null=True)
@@ -307,7 +341,7 @@ class ConversionRowSerializer(serializers.Serializer):
     )
     country = serializers.SerializerMethodField()
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STRING)
     def get_clientContactId(self, conversion) -> str | None:
         return conversion.contact.client_contact_id if conversion.contact_id else None
 
@@ -315,15 +349,15 @@ class ConversionRowSerializer(serializers.Serializer):
     def get_datetime(self, conversion) -> str:
         return timezone.localtime(conversion.converted_at, self.context["zone"]).isoformat()
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STRING)
     def get_firstName(self, conversion) -> str | None:
         return conversion.contact.first_name if conversion.contact_id else None
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STRING)
     def get_surname(self, conversion) -> str | None:
         return conversion.contact.surname if conversion.contact_id else None
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STRING)
     def get_country(self, conversion) -> str | None:
         return conversion.country or None
 
