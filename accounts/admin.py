@@ -2,6 +2,9 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from unfold.admin import ModelAdmin
 
 from core.admin.filters import OrganizationFilter
@@ -100,7 +103,9 @@ class MembershipAdmin(ServiceAdminMixin, ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(ServiceAdminMixin, ModelAdmin):
-    """API keys: the secret is shown once, in a message right after creation, and never stored or shown again.
+    """API keys: the secret is shown once, in the body of the page that answers the creation, and never stored
+    or shown again. It is in no message, cookie or session: Django's messages travel in a signed but readable
+    cookie.
 
     Keys are not edited (a key with other rights is a new key); they are revoked, which keeps them listed with
     their last use.
@@ -143,12 +148,25 @@ class ApiKeyAdmin(ServiceAdminMixin, ModelAdmin):
         api_key = self.write_through_service(request, form)
         copy_state(api_key, obj)
         if not change:
-            self.message_user(
-                request,
-                f"The secret of API key “{api_key.name}” is: {api_key.new_secret} — copy it now: it is stored "
-                "only as a hash and will never be shown again.",
-                messages.WARNING,
-            )
+            obj.new_secret = api_key.new_secret
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """The page that shows the new key's secret, once, instead of the usual redirect with a message."""
+        secret = getattr(obj, "new_secret", None)
+        if secret is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"API key “{obj.name}” created",
+            "opts": self.opts,
+            "api_key": obj,
+            "secret": secret,
+            "change_url": reverse("admin:accounts_apikey_change", args=[obj.pk]),
+            "changelist_url": reverse("admin:accounts_apikey_changelist"),
+        }
+        response = TemplateResponse(request, "admin/accounts/apikey/secret.html", context)
+        add_never_cache_headers(response)  # no copy in any cache (the admin adds it too; this page must have it)
+        return response
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser

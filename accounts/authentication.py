@@ -1,12 +1,23 @@
-"""DRF authentication by API key: ``Authorization: Bearer <key>`` or ``X-Api-Key: <key>``."""
+"""DRF authentication by API key: ``Authorization: Bearer <key>`` or ``X-Api-Key: <key>``.
+
+Failed attempts are counted per client address in the shared cache: beyond ``API_AUTH_FAILURE_RATE`` every
+request from that address that carries a key is a ``429 rate_limited`` with ``Retry-After``, right or wrong key,
+until the count falls below the rate again.
+"""
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from .models import ApiKey, Organization
+from .security import RateWindow, client_ip
 from .services import api_key_authenticate
+
+
+def auth_failure_window() -> RateWindow:
+    return RateWindow.from_rate("api_auth_failures", settings.API_AUTH_FAILURE_RATE)
 
 
 @dataclass(frozen=True)
@@ -46,12 +57,23 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return secret or None
 
     def authenticate(self, request):
-        secret = self._secret(request)
-        if secret is None:
-            return None
-        api_key = api_key_authenticate(secret=secret)
-        if api_key is None:
-            raise exceptions.AuthenticationFailed("The API key is invalid or has been revoked.")
+        if (
+            not authentication.get_authorization_header(request).strip()
+            and not request.META.get("HTTP_X_API_KEY", "").strip()
+        ):
+            return None  # no key at all: the permission check answers 401, and nothing was guessed
+        address, failures = client_ip(request), auth_failure_window()
+        wait = failures.wait(address)
+        if wait:
+            raise exceptions.Throttled(wait, "Too many failed authentication attempts from this address.")
+        try:
+            secret = self._secret(request)
+            api_key = api_key_authenticate(secret=secret) if secret else None
+            if api_key is None:
+                raise exceptions.AuthenticationFailed("The API key is invalid or has been revoked.")
+        except exceptions.AuthenticationFailed:
+            failures.hit(address)
+            raise
         # The audit history reads the key from the plain Django request.
         request._request.api_key = api_key
         return ApiKeyPrincipal(api_key), api_key

@@ -6,9 +6,12 @@ transport) so that ``make run`` needs nothing but Python.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -17,7 +20,7 @@ VAR_DIR.mkdir(exist_ok=True)
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-SECRET_KEY = env("SECRET_KEY", default="insecure-local-development-key-change-me-in-production")
+SECRET_KEY = env("SECRET_KEY", default="django-insecure-local-development-key-change-me-in-production")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -34,6 +37,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -58,7 +63,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a refused (locked-out) login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -94,6 +102,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache every process shares: the API's rate limits and failed-authentication counts live here, so N web
+# processes enforce one limit. Locally a directory under var/ (shared by the processes of one machine); in
+# production Redis, e.g. CACHE_URL=redis://redis:6379/1 (Django's own Redis backend).
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -117,8 +130,68 @@ WHITENOISE_USE_FINDERS = True
 
 LOGIN_URL = "admin:login"
 
+# --- Security -----------------------------------------------------------------------------------------------------
+# Every warning of `manage.py check --deploy` has its setting here, read from the environment. The defaults suit
+# plain-HTTP local development; docs/operations.md lists the production environment, and
+# tests/test_deploy_checks.py runs `check --deploy` with exactly that environment.
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER is 'HEADER,value', e.g. HTTP_X_FORWARDED_PROTO,https.")
+# Behind a TLS-terminating proxy that sets this header (and strips it from clients): the request is HTTPS.
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) or None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+# How many reverse proxies in front of the app append to X-Forwarded-For. 0: the client is REMOTE_ADDR (the header,
+# which any client can send, is ignored). The login lockout and the API's failed-authentication limit count per
+# client address, so this must match the deployment (accounts.security.client_ip).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Admin login throttling (django-axes): after LOGIN_FAILURE_LIMIT failed logins of one username from one address,
+# that pair is refused (429, the lockout page) for LOGIN_COOLOFF_MINUTES, even with the right password; a failed
+# attempt during the lockout starts the cool-off again. `manage.py axes_reset` unlocks everyone early.
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LoginLockoutBackend",  # refuses locked-out logins before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+AXES_ENABLE_ADMIN = False  # attempts are read and reset with manage.py axes_list_attempts / axes_reset
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp). Scripts come only from this site, never inline; the admin theme's
+# Alpine.js evaluates its x-data/x-on attributes ('unsafe-eval'), and the admin theme, htmx and Swagger UI set
+# inline styles ('unsafe-inline' for styles only). tests/test_csp_browser.py proves the admin and the API docs
+# run in Chromium with no violation.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, UNSAFE_EVAL],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+if env("CSP_REPORT_URI", default=""):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = env("CSP_REPORT_URI")
+
 # --- REST API -----------------------------------------------------------------------------------------------------
 API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="6000/minute")
+# Failed API-key authentications per client address; beyond it every key-bearing request from that address is a
+# 429 until the count falls below the rate again (accounts.authentication).
+API_AUTH_FAILURE_RATE = env("API_AUTH_FAILURE_RATE", default="20/minute")
 # A full batch (1000 conversions, every field at its limit) is about 32 MB of JSON; Django's default is 2.5 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=40 * 1024 * 1024)
 REST_FRAMEWORK = {
@@ -131,6 +204,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": API_THROTTLE_RATE},
     "UNAUTHENTICATED_USER": None,
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "COERCE_DECIMAL_TO_STRING": False,
 }
 SPECTACULAR_SETTINGS = {
@@ -189,7 +263,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    # django-axes logs every login at INFO; failed logins and lockouts are WARNINGs.
+    "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": env("AXES_LOG_LEVEL", default="WARNING")}},
 }
 
 REST_FRAMEWORK["EXCEPTION_HANDLER"] = "core.api.envelope.exception_handler"

@@ -7,18 +7,44 @@ Accounts owns organizations, API keys and staff users, so their fixtures live he
   and ``api_rate_limit`` to lower the per-key rate of the API throttle.
 - Admin: staff members of A (``staff_a``) and B (``staff_b``), a ``superuser``, and a logged-in Django test client
   for each (``admin_a``, ``admin_b``, ``admin_root``).
+- The shared cache (rate limits, failed-authentication counts): the run's own directory, or the cache ``CACHE_URL``
+  names (CI: Redis), emptied before every test.
 """
 
+import os
 from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
 from accounts.models import ApiKey
 from accounts.services import api_key_create, api_key_revoke, organization_create, user_create_staff
 from accounts.throttling import ApiKeyRateThrottle
+
+# --- The shared cache -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_of_this_run(tmp_path_factory):
+    """Not the app's var/cache/ (a running ``make run`` shares it): a file cache of this run's own, unless
+    ``CACHE_URL`` names one (CI runs the suite against Redis)."""
+    if os.environ.get("CACHE_URL"):
+        yield
+        return
+    location = str(tmp_path_factory.mktemp("cache"))
+    with override_settings(
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": location}}
+    ):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with no counts: failed authentications of earlier tests do not rate-limit it."""
+    cache.clear()
+
 
 # --- Organizations and API clients ----------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ Errors: ``{"error": {"type", "message", "fields"}}``. Lists: ``{"data": [...], "
 """
 
 import logging
+import math
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -138,7 +139,8 @@ def exception_handler(exc, context):
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait) + 1)
+            # Whole seconds, rounded up (DRF's Throttled has rounded up already; the throttles' waits are exact).
+            headers["Retry-After"] = str(math.ceil(exc.wait))
         set_rollback()
         if isinstance(exc, exceptions.ValidationError):
             body = validation_error_body(exc.detail)

@@ -27,7 +27,8 @@ ERROR_DESCRIPTIONS = {
     "403": "The key may not do this (`permission_error`): a read-only key on a write.",
     "404": "No such object for this key (`not_found`); objects of other organizations do not exist for it.",
     "409": "Conflict with an existing object (`conflict`); `existing_id` names it.",
-    "429": "Too many requests for this key (`rate_limited`); retry after `Retry-After` seconds.",
+    "429": "Too many requests for this key, or too many failed authentications from this address "
+    "(`rate_limited`); retry after `Retry-After` seconds.",
     "503": "The database cannot be reached right now, e.g. while it restarts (`service_unavailable`); retry after "
     f"`Retry-After` seconds (now {DATABASE_RETRY_AFTER}).",
 }
