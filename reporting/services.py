@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from conversions.models import RollupMark
+from conversions.services import conversions_derived_check
 
 from .aggregation import (
     RAW_CONVERSIONS,
@@ -157,6 +158,9 @@ def rollup_repair(
 ) -> list[tuple]:
     """Recount ``since..until`` from raw rows and rebuild only the days whose buckets differ; log each repair.
 
+    Before that (unless ``force``), the conversions' own derived columns are checked against what they derive
+    from (reference amounts against the rate, credit against revenue) and repaired, each mismatch logged.
+
     Days that still have marks are skipped: they are dirty by design (reports read them raw) and the drain
     rebuilds them.
 
@@ -176,6 +180,9 @@ def rollup_repair(
         if span is None:
             continue
         first, last = span
+        if not force:
+            # The raw rows' own derived columns first (repairs mark their days, which the drain then rebuilds).
+            conversions_derived_check(organization=organization, first_day=first, last_day=last)
         for chunk_start in range(0, (last - first).days + 1, ROLLUP_REBUILD_CHUNK_DAYS):
             chunk_first = first + timedelta(days=chunk_start)
             chunk_last = min(last, chunk_first + timedelta(days=ROLLUP_REBUILD_CHUNK_DAYS - 1))

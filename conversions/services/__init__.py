@@ -26,6 +26,7 @@ from .credit import (
     conversions_reattribute_enqueue,
     conversions_reattribute_requested,
 )
+from .derived import conversions_derived_check
 from .exchange_rates import (
     conversions_revalue,
     conversions_revalue_chunk,
@@ -59,6 +60,7 @@ __all__ = [
     "conversion_delete",
     "conversion_update",
     "conversions_contact_removed",
+    "conversions_derived_check",
     "conversions_reference_removed",
     "conversions_create_batch",
     "conversions_reattribute",
