@@ -18,6 +18,7 @@ from core.history import audited
 from core.validators import validate_country, validate_currency, validate_language
 
 COUNT_MIN = 1
+TOUCHPOINT_EXTERNAL_ID_MAX_LENGTH = 255
 COUNT_MAX = 1_000_000
 MONEY_MAX_DIGITS = 14  # twelve digits before the decimal point: 999,999,999,999.99
 MONEY_DECIMAL_PLACES = 2
@@ -93,6 +94,12 @@ class Touchpoint(TenantModel):
     delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     occurred_at = models.DateTimeField()
+    external_id = models.CharField(
+        max_length=TOUCHPOINT_EXTERNAL_ID_MAX_LENGTH,
+        null=True,
+        blank=True,
+        help_text="The sender's id of this event: unique per organization when set, the deduplication key.",
+    )
 
     class Meta:
         ordering = ["-occurred_at"]
@@ -101,7 +108,13 @@ class Touchpoint(TenantModel):
                 condition=Q(campaign__isnull=False) | Q(delivery__isnull=False),
                 name="touchpoint_has_target",
                 violation_error_message="A touchpoint needs a campaign or a delivery.",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="touchpoint_unique_external_id",
+                violation_error_message="A touchpoint with this external_id already exists.",
+            ),
         ]
         indexes = [
             models.Index(fields=["contact", "occurred_at"], name="touchpoint_contact_time"),

@@ -7,12 +7,11 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.permissions import ReadOnlyForApiKeys
-from core.api.viewsets import TenantViewSet
+from core.api.viewsets import REPLAY_HEADER, TenantViewSet
 from core.services import ServiceSet
 
 from .. import services
@@ -35,8 +34,6 @@ from .serializers import (
     batch_item_result,
     validate_batch_items,
 )
-
-REPLAY_HEADER = "Idempotent-Replayed"
 
 
 class CampaignViewSet(TenantViewSet):
@@ -71,6 +68,29 @@ class DeliveryViewSet(TenantViewSet):
     )
 
 
+@extend_schema_view(
+    create=extend_schema(
+        responses={
+            201: TouchpointSerializer,
+            200: OpenApiResponse(
+                TouchpointSerializer,
+                description="Replay: a touchpoint with this external_id and the same values exists; nothing was "
+                "written. The response carries the header `Idempotent-Replayed: true`.",
+            ),
+        },
+        parameters=[
+            OpenApiParameter(
+                REPLAY_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description="`true` when this answer replays an existing touchpoint.",
+            )
+        ],
+        description="Store a touchpoint. An `external_id` that already exists is a replay (200) when the payload "
+        "equals the stored touchpoint, and a 409 `conflict` naming `existing_id` when it differs.",
+    )
+)
 class TouchpointViewSet(TenantViewSet):
     """Touchpoints: what a contact did with a campaign or delivery; opens and clicks earn attribution credit.
 
@@ -84,8 +104,11 @@ class TouchpointViewSet(TenantViewSet):
     ordering = ["-occurred_at"]
     facet_fields = ("kind",)
 
+    conflict_actions = ("create",)
     services = ServiceSet(
-        create=services.touchpoint_create, update=services.touchpoint_update, delete=services.touchpoint_delete
+        create=services.touchpoint_create_or_replay,
+        update=services.touchpoint_update,
+        delete=services.touchpoint_delete,
     )
 
 
@@ -132,18 +155,6 @@ class ConversionViewSet(TenantViewSet):
     services = ServiceSet(
         create=services.conversion_create, update=services.conversion_update, delete=services.conversion_delete
     )
-
-    def create(self, request, *args, **kwargs):
-        response = super().create(request, *args, **kwargs)
-        if self.replayed:
-            response.status_code = status.HTTP_200_OK
-            response[REPLAY_HEADER] = "true"
-        return response
-
-    def perform_create(self, serializer):
-        # Not the generic create: a deduplicated repeat answers 200 with the replay header instead of 201.
-        serializer.instance, created = self.services.create(organization=self.organization, **serializer.validated_data)
-        self.replayed = not created
 
     @extend_schema(
         request=inline_serializer(

@@ -44,7 +44,13 @@ from .targets import (
     delivery_delete,
     delivery_update,
 )
-from .touchpoints import touchpoint_create, touchpoint_delete, touchpoint_update, touchpoints_bulk_create
+from .touchpoints import (
+    touchpoint_create,
+    touchpoint_create_or_replay,
+    touchpoint_delete,
+    touchpoint_update,
+    touchpoints_bulk_create,
+)
 
 __all__ = [
     "BATCH_MAX_ITEMS",
@@ -79,6 +85,7 @@ __all__ = [
     "exchange_rate_update",
     "exchange_rates_import",
     "touchpoint_create",
+    "touchpoint_create_or_replay",
     "touchpoint_delete",
     "touchpoint_update",
     "touchpoints_bulk_create",

@@ -4,16 +4,17 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, Organization
 from conversions.models import Conversion, Touchpoint
+from core.exceptions import ConflictError
 from core.services import lock_for_update, model_update
 
 from .base import CANDIDATE_TOUCHPOINT_KINDS, DATETIME_OUT_OF_RANGE, check_same_organization, enqueue_after_commit
 from .credit import conversions_reattribute_enqueue
 
-TOUCHPOINT_WRITABLE_FIELDS = frozenset({"contact", "kind", "campaign", "delivery", "occurred_at"})
+TOUCHPOINT_WRITABLE_FIELDS = frozenset({"contact", "kind", "campaign", "delivery", "occurred_at", "external_id"})
 
 
 def _touchpoint_validate(touchpoint: Touchpoint) -> None:
@@ -50,13 +51,54 @@ def _enqueue_reattribution_for_touches(touches: Iterable[tuple]) -> None:
         )
 
 
+TOUCHPOINT_IDENTITY_FIELDS = ("contact_id", "campaign_id", "delivery_id", "kind", "occurred_at")
+
+
+def _replay_or_conflict(existing: Touchpoint, candidate: Touchpoint) -> tuple[Touchpoint, bool]:
+    if all(getattr(existing, name) == getattr(candidate, name) for name in TOUCHPOINT_IDENTITY_FIELDS):
+        return existing, False
+    raise ConflictError(
+        f"A touchpoint with external_id '{existing.external_id}' already exists with different values.",
+        existing_id=existing.pk,
+    )
+
+
 @transaction.atomic
-def touchpoint_create(*, organization: Organization, **fields) -> Touchpoint:
+def touchpoint_create_or_replay(*, organization: Organization, **fields) -> tuple[Touchpoint, bool]:
+    """Store a touchpoint, or recognise a repeat of one by its ``external_id``: returns ``(touchpoint, created)``.
+
+    Like a conversion's ``order_id``: the same touch again is a replay (nothing written), a different one with a
+    known ``external_id`` is a ``ConflictError``; concurrent identical sends race on the unique constraint and the
+    losers take the replay path.
+    """
+    if fields.get("external_id") == "":
+        fields["external_id"] = None
     touchpoint = Touchpoint(organization=organization, **fields)
     _touchpoint_validate(touchpoint)
-    touchpoint.save()
+    known = Touchpoint.objects.for_organization(organization).filter(external_id=touchpoint.external_id)
+    if touchpoint.external_id is not None and (existing := known.first()) is not None:
+        return _replay_or_conflict(existing, touchpoint)
+    try:
+        with transaction.atomic():
+            touchpoint.save()
+    except IntegrityError:
+        existing = known.first() if touchpoint.external_id is not None else None
+        if existing is None:
+            raise
+        return _replay_or_conflict(existing, touchpoint)
     if touchpoint.kind in CANDIDATE_TOUCHPOINT_KINDS:
         _enqueue_reattribution_for_touches([(touchpoint.contact_id, touchpoint.occurred_at)])
+    return touchpoint, True
+
+
+def touchpoint_create(*, organization: Organization, **fields) -> Touchpoint:
+    """Store a touchpoint; a repeat of a stored ``external_id`` is a ``ConflictError`` (for callers that create
+    on purpose, such as the admin's add form; the API replays identical repeats instead)."""
+    touchpoint, created = touchpoint_create_or_replay(organization=organization, **fields)
+    if not created:
+        raise ConflictError(
+            f"A touchpoint with external_id '{touchpoint.external_id}' already exists.", existing_id=touchpoint.pk
+        )
     return touchpoint
 
 

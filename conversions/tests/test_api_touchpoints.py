@@ -10,7 +10,7 @@ from contacts.tests.factories import ContactFactory
 from conversions.models import Touchpoint
 from conversions.services import conversion_create
 from conversions.tests.factories import CampaignFactory, DeliveryFactory, TouchpointFactory
-from core.tests.api_contract import TenantResourceContract, assert_400_on, listed_ids
+from core.tests.api_contract import TenantResourceContract, assert_400_on, assert_envelope, listed_ids
 
 URL = "/api/v1/touchpoints/"
 
@@ -120,3 +120,51 @@ def test_late_touchpoint_re_attributes_an_existing_conversion(api, organization,
     # Tests run Celery eagerly: the background re-attribution ran when the request's transaction committed.
     credit = api.get(f"/api/v1/conversions/{conversion.pk}/").json()["data"]["attributions"]
     assert [(row["delivery_id"], row["revenue"]) for row in credit] == [(str(delivery.pk), 40.0)]
+
+
+# --- Deduplication by external_id -------------------------------------------------------------------------------
+
+
+def _touch_body(contact, campaign, **overrides):
+    return {
+        "contact_id": str(contact.pk),
+        "campaign_id": str(campaign.pk),
+        "kind": "click",
+        "occurred_at": "2024-05-01T10:00:00Z",
+        "external_id": "evt-1",
+        **overrides,
+    }
+
+
+def test_the_same_external_id_again_is_a_replay_and_a_different_touch_a_conflict(api, organization):
+    contact = ContactFactory(organization=organization)
+    campaign = CampaignFactory(organization=organization)
+    first = api.post(URL, _touch_body(contact, campaign), format="json")
+    assert first.status_code == 201
+    again = api.post(URL, _touch_body(contact, campaign), format="json")
+    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
+    assert again.json()["data"]["id"] == first.json()["data"]["id"]
+    other = api.post(URL, _touch_body(contact, campaign, kind="open"), format="json")
+    error = assert_envelope(other, 409, "conflict")
+    assert error["existing_id"] == first.json()["data"]["id"]
+    assert Touchpoint.objects.filter(organization=organization).count() == 1
+
+
+def test_external_id_length_and_independence_across_organizations(api, other_api, organization, other_organization):
+    contact = ContactFactory(organization=organization)
+    campaign = CampaignFactory(organization=organization)
+    assert api.post(URL, _touch_body(contact, campaign, external_id="x" * 255), format="json").status_code == 201
+    too_long = api.post(URL, _touch_body(contact, campaign, external_id="y" * 256), format="json")
+    assert_400_on(too_long, "external_id")
+    other_contact = ContactFactory(organization=other_organization)
+    other_campaign = CampaignFactory(organization=other_organization)
+    assert (
+        other_api.post(
+            URL, _touch_body(other_contact, other_campaign, external_id="x" * 255), format="json"
+        ).status_code
+        == 201
+    )
+    assert api.post(URL, _touch_body(contact, campaign, external_id=None), format="json").status_code == 201
+    assert (
+        api.post(URL, _touch_body(contact, campaign, external_id=None), format="json").status_code == 201
+    )  # no key: no dedup

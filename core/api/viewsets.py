@@ -14,6 +14,7 @@ from .envelope import EnvelopePagination
 from .fields import DateTimeField
 
 SEARCH_MAX_LENGTH = 200
+REPLAY_HEADER = "Idempotent-Replayed"  # on a 200 that answers a repeated create with the stored row
 LIST_PARAMETERS = frozenset({"limit", "offset", "ordering", "search", "facets"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -135,8 +136,19 @@ class TenantViewSet(viewsets.ModelViewSet):
             return super().get_queryset().none()
         return super().get_queryset().for_organization(self.organization)
 
+    def create(self, request, *args, **kwargs):
+        response = super().create(request, *args, **kwargs)
+        if getattr(self, "replayed", False):
+            response.status_code = 200
+            response[REPLAY_HEADER] = "true"
+        return response
+
     def perform_create(self, serializer):
-        serializer.instance = self.services.create_row(organization=self.organization, fields=serializer.validated_data)
+        # A create service that deduplicates returns (row, created): a repeat answers 200 with the replay header.
+        created = self.services.create(organization=self.organization, **serializer.validated_data)
+        serializer.instance, self.replayed = (
+            (created[0], not created[1]) if isinstance(created, tuple) else (created, False)
+        )
 
     def perform_update(self, serializer):
         serializer.instance = self.services.update_row(serializer.instance, serializer.validated_data)
