@@ -344,6 +344,25 @@ def conversion_delete(*, conversion: Conversion) -> None:
     conversion_days_mark(organization, [day])
 
 
+def _conversions_bulk_set(conversions, **values) -> int:
+    """Set the same values on many conversions that need nothing recomputed (a status, an emptied reference): one
+    locked read, one bulk UPDATE, one bulk INSERT of history rows and one mark per touched day."""
+    rows = list(conversions.select_related("organization").select_for_update(of=("self",)).order_by("pk"))
+    now = timezone.now()
+    for row in rows:
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.updated_at = now
+    Conversion.objects.bulk_update(rows, [*values, "updated_at"], batch_size=1000)
+    Conversion.history.bulk_history_create(rows, update=True, **history_context())
+    days: dict = {}
+    for row in rows:
+        days.setdefault(row.organization, set()).add(row.converted_date)
+    for organization, touched in days.items():
+        conversion_days_mark(organization, touched)
+    return len(rows)
+
+
 @transaction.atomic
 def conversions_set_status(*, conversions, status: str) -> int:
     """Give many conversions one status (the admin's approve / reject / refund): returns how many changed.
@@ -353,40 +372,16 @@ def conversions_set_status(*, conversions, status: str) -> int:
     """
     if status not in Conversion.Status.values:
         raise ValidationError({"status": [f"Not one of {', '.join(Conversion.Status.values)}."]})
-    rows = list(
-        conversions.exclude(status=status).select_related("organization").select_for_update(of=("self",)).order_by()
-    )
-    now = timezone.now()
-    for row in rows:
-        row.status, row.updated_at = status, now
-    Conversion.objects.bulk_update(rows, ["status", "updated_at"], batch_size=1000)
-    Conversion.history.bulk_history_create(rows, update=True, **history_context())
-    days: dict = {}
-    for row in rows:
-        days.setdefault(row.organization, set()).add(row.converted_date)
-    for organization, touched in days.items():
-        conversion_days_mark(organization, touched)
-    return len(rows)
+    return _conversions_bulk_set(conversions.exclude(status=status), status=status)
 
 
+@transaction.atomic
 def conversions_reference_removed(*, conversions, field: str) -> int:
     """Empty ``field`` (contact, campaign, delivery) of these conversions because the row it names is being
     deleted: locked, one bulk UPDATE, one history row each (a delete's side effects are in the history too), and
     their days marked (a contact leaving changes the distinct-contact figures). Credit is left as it is: a
     conversion without a contact keeps the touchpoint credit it had (see ``conversion_credit_rows``)."""
-    rows = list(conversions.select_related("organization").select_for_update(of=("self",)).order_by("pk"))
-    now = timezone.now()
-    for row in rows:
-        setattr(row, field, None)
-        row.updated_at = now
-    Conversion.objects.bulk_update(rows, [field, "updated_at"], batch_size=1000)
-    Conversion.history.bulk_history_create(rows, update=True, **history_context())
-    days: dict = {}
-    for row in rows:
-        days.setdefault(row.organization, set()).add(row.converted_date)
-    for organization, touched in days.items():
-        conversion_days_mark(organization, touched)
-    return len(rows)
+    return _conversions_bulk_set(conversions, **{field: None})
 
 
 def conversions_contact_removed(contact) -> int:
