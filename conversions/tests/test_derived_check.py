@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from contacts.services import contact_create
 from conversions import services
-from conversions.models import Attribution, Conversion
-from reporting.tasks import rollup_repair_task
+from conversions.models import Conversion
 
 DAY = date(2024, 5, 6)
 
@@ -45,17 +44,6 @@ def test_a_reference_amount_from_a_stale_revenue_is_found_repaired_and_logged(or
     assert Conversion.objects.get(pk=broken.pk).reference_revenue == Decimal("15.00")
     assert "reference_revenue 261.94 instead of 15.00" in caplog.text
     assert Conversion.objects.get(pk=sound.pk).updated_at == sound_before
-
-
-def test_credit_that_does_not_match_the_revenue_is_repaired_by_the_nightly_task(organization, caplog):
-    _, broken = _world(organization)
-    Attribution.objects.filter(conversion=broken).update(revenue=Decimal("3.40"))  # credit from the old revenue
-
-    with caplog.at_level(logging.WARNING, logger="conversions.services.derived"):
-        rollup_repair_task(since=DAY.isoformat(), until=DAY.isoformat())
-
-    assert [row.revenue for row in Attribution.objects.filter(conversion=broken)] == [Decimal("30.00")]
-    assert "credited revenue [Decimal('3.40')] instead of [Decimal('30.00')]" in caplog.text
 
 
 def test_sound_rows_are_not_touched(organization):
