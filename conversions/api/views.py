@@ -1,8 +1,6 @@
 """Viewsets of /api/v1/: declarative; every write calls exactly one service of ``conversions.services``."""
 
 from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
     inline_serializer,
@@ -11,7 +9,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.permissions import ReadOnlyForApiKeys
-from core.api.viewsets import REPLAY_HEADER, TenantViewSet
+from core.api.schema import replayable_create
+from core.api.viewsets import TenantViewSet
 from core.services import ServiceSet
 
 from .. import services
@@ -68,29 +67,7 @@ class DeliveryViewSet(TenantViewSet):
     )
 
 
-@extend_schema_view(
-    create=extend_schema(
-        responses={
-            201: TouchpointSerializer,
-            200: OpenApiResponse(
-                TouchpointSerializer,
-                description="Replay: a touchpoint with this external_id and the same values exists; nothing was "
-                "written. The response carries the header `Idempotent-Replayed: true`.",
-            ),
-        },
-        parameters=[
-            OpenApiParameter(
-                REPLAY_HEADER,
-                str,
-                OpenApiParameter.HEADER,
-                response=[200],
-                description="`true` when this answer replays an existing touchpoint.",
-            )
-        ],
-        description="Store a touchpoint. An `external_id` that already exists is a replay (200) when the payload "
-        "equals the stored touchpoint, and a 409 `conflict` naming `existing_id` when it differs.",
-    )
-)
+@extend_schema_view(create=replayable_create(TouchpointSerializer, noun="touchpoint", key="external_id"))
 class TouchpointViewSet(TenantViewSet):
     """Touchpoints: what a contact did with a campaign or delivery; opens and clicks earn attribution credit.
 
@@ -112,29 +89,7 @@ class TouchpointViewSet(TenantViewSet):
     )
 
 
-@extend_schema_view(
-    create=extend_schema(
-        responses={
-            201: ConversionSerializer,
-            200: OpenApiResponse(
-                ConversionSerializer,
-                description="Replay: a conversion with this order_id and the same values exists; nothing was "
-                "written. The response carries the header `Idempotent-Replayed: true`.",
-            ),
-        },
-        parameters=[
-            OpenApiParameter(
-                REPLAY_HEADER,
-                str,
-                OpenApiParameter.HEADER,
-                response=[200],
-                description="`true` when this answer replays an existing conversion.",
-            )
-        ],
-        description="Store a conversion. An `order_id` that already exists is a replay (200) when the payload "
-        "equals the stored conversion, and a 409 `conflict` naming `existing_id` when it differs.",
-    )
-)
+@extend_schema_view(create=replayable_create(ConversionSerializer, noun="conversion", key="order_id"))
 class ConversionViewSet(TenantViewSet):
     """Conversions: purchases, sign-ups, upgrades and other events, the revenue they brought and its credit.
 

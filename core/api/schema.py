@@ -12,12 +12,12 @@ import copy
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.settings import api_settings
 
 from .envelope import DATABASE_RETRY_AFTER, ERROR_TYPES
-from .viewsets import SEARCH_MAX_LENGTH, StrictSerializerMixin, TenantViewSet
+from .viewsets import REPLAY_HEADER, SEARCH_MAX_LENGTH, StrictSerializerMixin, TenantViewSet
 
 ERROR_COMPONENT = "ErrorEnvelope"
 ERROR_DESCRIPTIONS = {
@@ -218,3 +218,29 @@ class EnvelopeAutoSchema(AutoSchema):
             codes.append("429")
         codes.append("503")
         return codes
+
+
+def replayable_create(serializer, *, noun: str, key: str):
+    """The schema of a create that deduplicates by ``key``: 201 when stored, 200 with the replay header when the
+    same ``noun`` was already stored, 409 when a different one holds the key."""
+    return extend_schema(
+        responses={
+            201: serializer,
+            200: OpenApiResponse(
+                serializer,
+                description=f"Replay: a {noun} with this {key} and the same values exists; nothing was written. "
+                f"The response carries the header `{REPLAY_HEADER}: true`.",
+            ),
+        },
+        parameters=[
+            OpenApiParameter(
+                REPLAY_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description=f"`true` when this answer replays an existing {noun}.",
+            )
+        ],
+        description=f"Store a {noun}. A `{key}` that already exists is a replay (200) when the payload equals the "
+        f"stored {noun}, and a 409 `conflict` naming `existing_id` when it differs.",
+    )
