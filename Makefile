@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-requirements
 
-.PHONY: run test install migrate bench lint format clean
+.PHONY: run test install migrate bench chaos lint format clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: install
 ## make bench: the benchmark table (PostgreSQL via DATABASE_URL; see `.venv/bin/python -m scripts.bench --help`). Not run by CI.
 bench: install
 	$(BIN)/python -m scripts.bench $(BENCH_ARGS)
+
+## make chaos: the chaos suite (PostgreSQL via DATABASE_URL, Redis via CELERY_BROKER_URL, real gunicorn/worker/beat;
+## CHAOS_REDIS_STOP, CHAOS_REDIS_START and CHAOS_PG_RESTART say how to stop/start them). Run by CI; see docs/operations.md.
+chaos: install
+	$(BIN)/python -m scripts.chaos $(CHAOS_ARGS)
 
 ## make lint: ruff (lint + format) and import-linter (the layers reporting > conversions > contacts > accounts > core)
 lint: install
