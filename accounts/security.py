@@ -3,16 +3,45 @@
 ``CACHES`` (``CACHE_URL``) is Redis in production and a directory under ``var/`` locally, so N processes enforce
 one limit together instead of N limits of their own. The API's per-key throttle (``accounts.throttling``) and its
 failed-authentication limit (``accounts.authentication``) count here; the admin's login lockout is django-axes,
-which counts in the database and asks ``client_ip`` for the address.
+which counts in the database and asks ``client_ip`` for the address. When the cache cannot be reached the
+limits let requests through and log a warning (``fail_open``) rather than answer every request with an error.
 """
 
 import contextlib
+import functools
+import logging
 import math
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+# What an unreachable shared cache raises (Redis stopped or restarting, the cache directory unwritable).
+CACHE_UNAVAILABLE_ERRORS = (RedisError, OSError)
+
+
+def fail_open(default):
+    """A limit whose counters cannot be reached lets the request through (and says so in the log): a cache outage
+    must not turn into an API outage. The data written by the request is as safe as ever; only the limit
+    pauses until the cache is back."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        def wrapper(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except CACHE_UNAVAILABLE_ERRORS as error:
+                logger.warning("Rate limit %s not enforced: the shared cache is unreachable (%s).", self.scope, error)
+                return default
+
+        return wrapper
+
+    return decorate
+
 
 BUCKETS_PER_PERIOD = 60
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -81,10 +110,12 @@ class RateWindow:
         keys = {self._key(ident, index): index for index in range(current - BUCKETS_PER_PERIOD, current + 1)}
         return sorted((keys[key], count) for key, count in cache.get_many(list(keys)).items())
 
+    @fail_open(0)
     def count(self, ident, now: float | None = None) -> int:
         """Events counted for ``ident`` in the window now."""
         return sum(count for _, count in self._counts(ident, time.time() if now is None else now))
 
+    @fail_open(0.0)
     def wait(self, ident, now: float | None = None) -> float:
         """Seconds until one more event for ``ident`` fits in the window; 0 when it fits now."""
         now = time.time() if now is None else now
@@ -99,6 +130,7 @@ class RateWindow:
                 return max((index + BUCKETS_PER_PERIOD + 1) * self._bucket_seconds - now, 0.0)
         return self.period  # unreachable: with every bucket gone the total is 0
 
+    @fail_open("")
     def hit(self, ident, now: float | None = None) -> str:
         """Count one event for ``ident``; return the key of the bucket it went into."""
         key = self._key(ident, self._index(time.time() if now is None else now))
@@ -110,6 +142,7 @@ class RateWindow:
             cache.touch(key, self._ttl)  # backends other than Redis reset the timeout on incr
         return key
 
+    @fail_open(0.0)
     def admit(self, ident, now: float | None = None) -> float:
         """Count one event for ``ident`` if it fits: return 0, or the seconds to wait (and count nothing)."""
         now = time.time() if now is None else now

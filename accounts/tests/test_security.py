@@ -308,3 +308,22 @@ def test_the_repository_has_no_inline_script_in_its_templates():
         html = path.read_text()
         for tag in html.split("<script")[1:]:
             assert "src=" in tag.split(">")[0] or 'type="application/json"' in tag.split(">")[0], path
+
+
+def test_an_unreachable_shared_cache_lets_api_requests_through_and_logs_it(api, monkeypatch, caplog):
+    """Redis (the shared cache) stopped: the limits pause, the API keeps answering (no 500 for a cache outage)."""
+    from django.core.cache import cache
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from rest_framework.test import APIClient
+
+    def unreachable(*args, **kwargs):
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    for method in ("get_many", "add", "incr", "set", "touch", "decr", "get"):
+        monkeypatch.setattr(cache, method, unreachable)
+    with caplog.at_level("WARNING", logger="accounts.security"):
+        response = api.get("/api/v1/conversions/")
+        refused = APIClient().get("/api/v1/conversions/", HTTP_AUTHORIZATION="Bearer cm_00000000_wrong")
+    assert response.status_code == 200
+    assert refused.status_code == 401  # authentication itself still decides
+    assert "not enforced: the shared cache is unreachable" in caplog.text
