@@ -27,6 +27,9 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# Schemathesis over the whole schema takes minutes: its own step in .ci/run (SCHEMATHESIS=1), not part of make test.
+collect_ignore = [] if os.environ.get("SCHEMATHESIS") else ["tests/test_schemathesis.py"]
+
 CHROMIUM_PATH = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
@@ -62,6 +65,8 @@ def pytest_collection_modifyitems(config, items):
         unavailable.add("integration")
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         unavailable.add("postgres")
+    if not str(settings.CACHES["default"].get("LOCATION", "")).startswith("redis"):
+        unavailable.add("redis_cache")
     if not os.path.exists(CHROMIUM_PATH):
         unavailable.add("browser")
     selected = [item for item in items if not unavailable & set(item.keywords)]

@@ -241,7 +241,7 @@ def test_two_processes_share_one_key_rate(tmp_path):
     assert admitted == [30, 0]
 
 
-@pytest.mark.skipif(not settings.CACHES["default"]["LOCATION"].startswith("redis"), reason="needs CACHE_URL=redis")
+@pytest.mark.redis_cache
 def test_two_concurrent_processes_on_redis_admit_exactly_the_rate():
     key_id = str(uuid.uuid4())
     workers = [_worker(key_id, settings.CACHES["default"]["LOCATION"]) for _ in range(2)]
