@@ -131,45 +131,6 @@ def test_touchpoint_reference_filters_accept_only_the_organizations_rows(organiz
 # --- Conversions -----------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def world(organization):
-    """Two contacts, a campaign with a delivery, a lone delivery, and conversions that differ in every filter."""
-    now = timezone.now()
-    jane = ContactFactory(organization=organization, email="jane@example.com", country="CZ")
-    john = ContactFactory(organization=organization, email="john@example.com", country="DE")
-    campaign = CampaignFactory(organization=organization)
-    campaign_delivery = DeliveryFactory(organization=organization, campaign=campaign)
-    lone_delivery = DeliveryFactory(organization=organization)
-    TouchpointFactory(
-        organization=organization, contact=john, delivery=lone_delivery, occurred_at=now - timedelta(days=3)
-    )
-
-    def make(**fields):
-        return conversion_create(organization=organization, **fields)[0]
-
-    return {
-        "jane": jane,
-        "campaign": campaign,
-        "campaign_delivery": campaign_delivery,
-        "lone_delivery": lone_delivery,
-        # explicit credit to a delivery of the campaign
-        "explicit": make(
-            contact=jane, delivery=campaign_delivery, type="purchase", status="approved", revenue=Decimal("100.00"),
-            currency="EUR", origin="website", order_id="ORD-100", converted_at=now - timedelta(days=10),
-        ),
-        # computed credit (john's touchpoint on the lone delivery, 3 days before; a click earns credit)
-        "computed": make(
-            contact=john, type="signup", status="pending", revenue=Decimal("5.00"), currency="USD", origin="app",
-            order_id="ORD-200", converted_at=now - timedelta(days=1),
-        ),
-        # no credit at all
-        "uncredited": make(
-            type="upgrade", status="refunded", revenue=Decimal("50.00"), currency="CZK", country="SK",
-            converted_at=now - timedelta(days=5),
-        ),
-    }  # fmt: skip
-
-
 @pytest.mark.django_db
 def test_conversion_filters(organization, world):
     explicit, computed, uncredited = (world[name] for name in ("explicit", "computed", "uncredited"))
