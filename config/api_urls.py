@@ -16,4 +16,6 @@ urlpatterns = [
     path("api/v1/", include("conversions.api.urls")),
     re_path(r"^api/v1/.*$", api_not_found),
     path("reporting/v1/", include("reporting.api.urls")),
+    path("compat/", include("compat.urls")),
+    re_path(r"^compat/.*$", api_not_found),
 ]

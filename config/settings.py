@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "contacts",
     "conversions",
     "reporting",
+    "compat",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Brandwave adapter (see docs/migration.md)."""

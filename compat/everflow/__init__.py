@@ -1,0 +1,1 @@
+"""Everflow adapter (see docs/migration.md)."""

@@ -1,0 +1,1 @@
+"""Topmail adapter (see docs/migration.md)."""
