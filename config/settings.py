@@ -254,6 +254,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Seconds after which a follow-up the broker took but no worker finished is sent again (core.models.FollowUp):
+# a message lost with a Redis restarted without its data, or held by a dead worker, is redone, not lost.
+FOLLOW_UP_LEASE_SECONDS = env.int("FOLLOW_UP_LEASE_SECONDS", default=300)
 
 # Conversions revalued per transaction when a rate changes (bounded so a task never holds long locks).
 REVALUATION_CHUNK_SIZE = env.int("REVALUATION_CHUNK_SIZE", default=2000)

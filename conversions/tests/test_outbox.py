@@ -87,3 +87,75 @@ def test_follow_ups_are_sent_oldest_first_and_a_refusal_keeps_the_rest(organizat
     broker_down["down"] = False
     assert follow_ups_dispatch(limit=2) == 2
     assert FollowUp.objects.count() == 1
+
+
+@pytest.fixture
+def broker_loses_messages(monkeypatch):
+    """The broker takes every message and then loses it, as a Redis restarted without its data does."""
+    lost = []
+    monkeypatch.setattr(Task, "apply_async", lambda self, *args, **kwargs: lost.append((self.name, kwargs)))
+    return lost
+
+
+def _late_click(organization):
+    contact = contact_create(organization=organization, email="lost@example.test")
+    campaign = services.campaign_create(organization=organization, name="Lost")
+    converted_at = timezone.now() - timedelta(hours=1)
+    conversion, _ = services.conversion_create(
+        organization=organization, contact=contact, revenue="30.00", converted_at=converted_at
+    )
+    services.touchpoint_create(
+        organization=organization,
+        contact=contact,
+        campaign=campaign,
+        kind="click",
+        occurred_at=converted_at - timedelta(minutes=5),
+    )
+    return conversion
+
+
+def test_a_follow_up_the_broker_lost_is_sent_again_after_the_lease_and_deleted_when_its_task_succeeds(
+    organization, broker_loses_messages, monkeypatch, settings
+):
+    settings.FOLLOW_UP_LEASE_SECONDS = 60
+    conversion = _late_click(organization)  # on_commit does not run inside the test's transaction
+    assert follow_ups_dispatch() == 1
+    follow_up = FollowUp.objects.get()
+    assert follow_up.sends == 1 and follow_up.sent_at is not None  # taken by the broker, not yet finished
+    assert broker_loses_messages[0][1]["headers"] == {"follow_up_id": follow_up.pk}
+
+    assert follow_ups_dispatch() == 0  # within the lease: the message may still be queued
+    FollowUp.objects.update(sent_at=timezone.now() - timedelta(seconds=59))
+    assert follow_ups_dispatch() == 0  # just inside the lease
+    FollowUp.objects.update(sent_at=timezone.now() - timedelta(seconds=61))
+
+    monkeypatch.undo()  # the broker works again: the task runs (eagerly here) and deletes its follow-up
+    assert follow_ups_dispatch() == 1
+    assert not FollowUp.objects.exists()
+    assert _credited_revenue(conversion) == Decimal("30.00")
+
+
+def test_a_follow_up_sent_the_maximum_number_of_times_is_kept_but_no_longer_sent(
+    organization, broker_loses_messages, settings
+):
+    from core.outbox import FOLLOW_UP_MAX_SENDS
+
+    settings.FOLLOW_UP_LEASE_SECONDS = 0
+    _late_click(organization)
+    FollowUp.objects.update(sends=FOLLOW_UP_MAX_SENDS - 1)
+    assert follow_ups_dispatch() == 1  # the last allowed send
+    assert follow_ups_dispatch() == 0
+    assert FollowUp.objects.get().sends == FOLLOW_UP_MAX_SENDS  # kept, for staff to see
+
+
+def test_a_worker_deletes_the_follow_up_named_in_the_message_header(organization):
+    from types import SimpleNamespace
+
+    from core.outbox import follow_up_done
+
+    _late_click(organization)
+    follow_up = FollowUp.objects.get()
+    follow_up_done(SimpleNamespace(headers=None))  # a task sent without the header (beat): nothing to delete
+    assert FollowUp.objects.filter(pk=follow_up.pk).exists()
+    follow_up_done(SimpleNamespace(follow_up_id=follow_up.pk, headers=None))  # as a worker's request carries it
+    assert not FollowUp.objects.exists()

@@ -21,6 +21,7 @@ from contacts.models import Contact
 from conversions.models import Attribution, Conversion
 from conversions.services import conversion_create, exchange_rate_set, touchpoint_create
 from conversions.tests.factories import DeliveryFactory
+from core.models import FollowUp
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -106,6 +107,8 @@ def test_a_worker_reattributes_a_conversion_after_a_late_click(organization, wor
     _wait_for(lambda: Attribution.objects.filter(conversion=conversion, delivery=delivery).exists(), "re-attribution")
     credit = Attribution.objects.get(conversion=conversion)
     assert credit.weight == 1 and credit.revenue == Decimal("50.00")
+    # The worker deletes the follow-up once its task has succeeded (the row named in the message's header).
+    _wait_for(lambda: not FollowUp.objects.exists(), "the finished follow-up to be deleted")
 
 
 def test_a_worker_revalues_conversions_when_a_rate_arrives(organization, worker):

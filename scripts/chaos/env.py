@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VISIBILITY_TIMEOUT = 20  # seconds before a message a dead worker held is delivered again
+FOLLOW_UP_LEASE = 30  # seconds before a follow-up sent but not finished (a message Redis lost) is sent again
 REVALUATION_CHUNK_SIZE = 100  # many small chunk tasks, so a kill lands in the middle of a revaluation
 
 
@@ -92,6 +93,7 @@ class Stack:
             "CELERY_BROKER_URL": broker_url,
             "CACHE_URL": cache_url,
             "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            "FOLLOW_UP_LEASE_SECONDS": str(FOLLOW_UP_LEASE),
             "CELERY_UNACKED_RESTORE_INTERVAL": "2",
             "CELERY_UNACKED_RESTORE_THROTTLE": "2",
             "REVALUATION_CHUNK_SIZE": str(REVALUATION_CHUNK_SIZE),
