@@ -170,9 +170,7 @@ def main(argv=None) -> int:
                     f"SIGKILLs on purpose: {stack.worker_kills}, beat restarts: {stack.beat_restarts}",
                 )
             )
-            resent = sum(
-                path.read_text(errors="replace").count("sending it again") for path in log_dir.glob("*.log")
-            )
+            resent = sum(path.read_text(errors="replace").count("sending it again") for path in log_dir.glob("*.log"))
             rows.append(("follow-ups sent again (lease)", resent, 0, 0.0, "messages the broker lost, redone"))
         from django.db import connections
 
