@@ -5,6 +5,9 @@ import os
 from celery import Celery
 from django.db import OperationalError
 
+from config import kombu_patches
+
+kombu_patches.apply()  # the worker survives Redis coming back (see the module)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("conversion_management")
