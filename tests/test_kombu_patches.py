@@ -55,3 +55,21 @@ def test_other_errors_still_escape():
         Message(body=b"{}", delivery_tag="t", channel=_Broken()).ack_log_error(
             logging.getLogger("celery.test"), CONNECTION_ERRORS
         )
+
+
+def test_a_restore_of_unacked_messages_on_a_released_connection_is_logged_not_raised(caplog):
+    from types import SimpleNamespace
+
+    from kombu.transport import redis
+
+    class _Released:
+        def conn_or_acquire(self, client=None):
+            raise AttributeError("'NoneType' object has no attribute 'hostname'")
+
+    qos = SimpleNamespace(channel=_Released(), _delivered={"tag-1": object()})
+    assert redis.QoS.restore_unacked is kombu_patches.restore_unacked
+    with caplog.at_level(logging.WARNING, logger="config.kombu_patches"):
+        redis.QoS.restore_unacked(qos)
+    assert "1 unacknowledged message(s)" in caplog.text
+    with pytest.raises(AttributeError):
+        kombu_patches._restore_unacked(qos)
