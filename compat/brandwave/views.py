@@ -234,7 +234,7 @@ class BrandwaveConversionViewSet(TenantViewSet):
         # organizationId names the key's organization, or the route shows nothing: 404 before anything is read.
         names = LIST_QUERY_NAMES if self.action == "list" else DETAIL_QUERY_NAMES
         self.check_organization(camel_case_names(request.query_params.dict(), names).get("organizationId"))
-        if self.action in ("create", "partial_update"):
+        if self.action in ("create", "partial_update") and isinstance(request.data, dict):
             self.check_organization(camel_case_names(request.data, BODY_NAMES).get("organizationId"))
 
     def check_organization(self, value) -> None:

@@ -15,9 +15,9 @@ def detail(pk) -> str:
     return f"{BASE}/{pk}"
 
 
-def an_hour_ago() -> str:
+def an_hour_ago(hours: int = 1) -> str:
     """A conversion time inside every default report range, as a Brandwave client sends it (ISO 8601, UTC)."""
-    return (timezone.now() - timedelta(hours=1)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return (timezone.now() - timedelta(hours=hours)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @pytest.fixture
