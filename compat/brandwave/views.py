@@ -228,6 +228,8 @@ class BrandwaveConversionViewSet(TenantViewSet):
         return set()
 
     def initial(self, request, *args, **kwargs):
+        if request.method.lower() not in self.http_method_names:
+            self.action = None  # PUT: not a Brandwave method, so a 405 whatever the query string or body
         super().initial(request, *args, **kwargs)
         if self.action is None:
             return

@@ -186,9 +186,9 @@ def test_routes_answer_with_and_without_trailing_slash(api, organization, body, 
 
 def test_put_is_not_a_brandwave_method(api, body):
     pk = api.post(BASE, body(), format="json").json()["data"]["id"]
-    response = api.put(detail(pk), body(), format="json")
-    assert response.status_code == 405
-    assert response.json()["error"]["type"] == "validation_error"
+    for response in (api.put(detail(pk), body(), format="json"), api.put(f"{detail(pk)}?organizationId=x", {})):
+        assert response.status_code == 405
+        assert response.json()["error"]["type"] == "validation_error"
 
 
 def test_x_api_key_header_works_too(client, api_key_secret, organization):
