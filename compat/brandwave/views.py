@@ -184,6 +184,7 @@ class BrandwaveSchema(EnvelopeAutoSchema):
         operation_id="brandwave_conversions_retrieve",
         summary="Get a conversion (Brandwave: GET /v1/conversions/:id)",
         parameters=DETAIL_PARAMETERS,
+        description="One of your conversions, `{data}`. Another organization's conversion is a 404.",
     ),
     partial_update=extend_schema(
         operation_id="brandwave_conversions_update",
