@@ -37,7 +37,7 @@ FIELD_VALUES = {
     "organizationId": st.one_of(JSON_VALUES, TEXT),
 }
 FUZZ = settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
