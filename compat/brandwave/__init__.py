@@ -1,1 +1,1 @@
-"""Brandwave adapter (see docs/migration.md)."""
+"""Brandwave adapter: Brandwave's conversion routes on our services (see docs/migration-brandwave.md)."""
