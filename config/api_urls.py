@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("contacts.api.urls")),
     path("api/v1/", include("conversions.api.urls")),
+    path("api/v1/", include("webhooks.api.urls")),
     re_path(r"^api/v1/.*$", api_not_found),
     path("reporting/v1/", include("reporting.api.urls")),
     path("compat/", include("compat.urls")),

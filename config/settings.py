@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "conversions",
     "reporting",
     "compat",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -217,6 +218,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"WebhookEndpointKindEnum": "webhooks.models.WebhookEndpoint.Kind"},
 }
 
 # --- Celery -------------------------------------------------------------------------------------------------------
@@ -260,6 +262,14 @@ FOLLOW_UP_LEASE_SECONDS = env.int("FOLLOW_UP_LEASE_SECONDS", default=300)
 
 # Conversions revalued per transaction when a rate changes (bounded so a task never holds long locks).
 REVALUATION_CHUNK_SIZE = env.int("REVALUATION_CHUNK_SIZE", default=2000)
+
+# Webhooks (docs/webhooks.md). Hosts, addresses or CIDR ranges webhooks may reach although not public (and over
+# plain http); the key the endpoint secrets are derived from; the retry schedule.
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+WEBHOOK_SIGNING_KEY = env("WEBHOOK_SIGNING_KEY", default=SECRET_KEY)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_RETRY_PERIOD_SECONDS = env.int("WEBHOOK_RETRY_PERIOD_SECONDS", default=3 * 86400)
+WEBHOOK_SEND_LEASE_SECONDS = env.int("WEBHOOK_SEND_LEASE_SECONDS", default=60)
 
 # --- Logging ------------------------------------------------------------------------------------------------------
 LOGGING = {
