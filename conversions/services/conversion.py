@@ -23,6 +23,7 @@ from core.validators import validate_timezone
 
 from .base import DATETIME_OUT_OF_RANGE, check_same_organization, conversion_days_mark
 from .credit import conversion_attribute, conversions_attribute_many
+from .events import conversions_event
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 METADATA_MAX_KEYS = 50
@@ -293,6 +294,7 @@ def conversion_create(*, organization: Organization, **fields) -> tuple[Conversi
         return _replay_or_conflict(existing, values)
     conversion_attribute(conversion=conversion)
     conversion_days_mark(organization, [conversion.converted_date])
+    conversions_event(organization=organization, type="conversion.created", conversions=[conversion])
     return conversion, True
 
 
@@ -333,6 +335,7 @@ def conversion_update(*, conversion: Conversion, **fields) -> Conversion:
         ) from error
     conversion_attribute(conversion=conversion, keep_touch_credit=not had_explicit_target)
     conversion_days_mark(organization, [old_date, conversion.converted_date])
+    conversions_event(organization=organization, type="conversion.updated", conversions=[conversion])
     return conversion
 
 
@@ -340,6 +343,7 @@ def conversion_update(*, conversion: Conversion, **fields) -> Conversion:
 def conversion_delete(*, conversion: Conversion) -> None:
     """Delete a conversion; its last state stays in the audit history and its report days are invalidated."""
     organization, day = conversion.organization, conversion.converted_date
+    conversions_event(organization=organization, type="conversion.deleted", conversions=[conversion])
     conversion.delete()
     conversion_days_mark(organization, [day])
 
@@ -360,6 +364,11 @@ def _conversions_bulk_set(conversions, **values) -> int:
         days.setdefault(row.organization, set()).add(row.converted_date)
     for organization, touched in days.items():
         conversion_days_mark(organization, touched)
+        conversions_event(
+            organization=organization,
+            type="conversion.updated",
+            conversions=[row for row in rows if row.organization == organization],
+        )
     return len(rows)
 
 
@@ -512,6 +521,7 @@ def conversions_create_batch(*, organization: Organization, items: list[dict]) -
             outcomes[index] = BatchOutcome("created", conversion)
         if conversions:
             conversion_days_mark(organization, {conversion.converted_date for conversion in conversions})
+            conversions_event(organization=organization, type="conversion.created", conversions=conversions)
 
     for index in repeats:
         first = outcomes[first_index[prepared[index]["order_id"]]]

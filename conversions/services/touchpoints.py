@@ -13,6 +13,7 @@ from core.services import lock_for_update, model_update
 
 from .base import CANDIDATE_TOUCHPOINT_KINDS, DATETIME_OUT_OF_RANGE, check_same_organization, enqueue_after_commit
 from .credit import conversions_reattribute_enqueue
+from .events import touchpoints_event
 
 TOUCHPOINT_WRITABLE_FIELDS = frozenset({"contact", "kind", "campaign", "delivery", "occurred_at", "external_id"})
 
@@ -88,6 +89,7 @@ def touchpoint_create_or_replay(*, organization: Organization, **fields) -> tupl
         return _replay_or_conflict(existing, touchpoint)
     if touchpoint.kind in CANDIDATE_TOUCHPOINT_KINDS:
         _enqueue_reattribution_for_touches([(touchpoint.contact_id, touchpoint.occurred_at)])
+    touchpoints_event(organization=organization, type="touchpoint.created", touchpoints=[touchpoint])
     return touchpoint, True
 
 
@@ -113,6 +115,7 @@ def touchpoints_bulk_create(*, organization: Organization, touchpoints: list[dic
     for row in rows:
         _touchpoint_validate(row)
     Touchpoint.objects.bulk_create(rows, batch_size=1000)
+    touchpoints_event(organization=organization, type="touchpoint.created", touchpoints=rows)
     reach: dict = {}
     for row in rows:
         if row.kind in CANDIDATE_TOUCHPOINT_KINDS:
