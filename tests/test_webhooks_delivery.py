@@ -1,5 +1,7 @@
 """Events recorded with the change that causes them, and their delivery to a real HTTP receiver on loopback
-(tasks run eagerly here; test_worker_integration.py does the same with a real worker on Redis)."""
+(tasks run eagerly here; test_webhooks_worker.py does the same with a real worker on Redis).
+
+Here, not in webhooks/tests, because they drive the conversion services, which sit above webhooks."""
 
 import base64
 import hashlib
@@ -17,8 +19,11 @@ from conversions.services import conversion_create, conversion_delete, conversio
 from core.models import FollowUp
 from webhooks import services
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from webhooks.tests import conftest as webhooks_fixtures
 
 pytestmark = pytest.mark.django_db
+
+receiver = webhooks_fixtures.receiver  # the loopback receiver fixture
 
 
 def verify(secret: str, headers: dict, body: bytes) -> bool:
