@@ -3,9 +3,6 @@
 
 Here, not in webhooks/tests, because they drive the conversion services, which sit above webhooks."""
 
-import base64
-import hashlib
-import hmac
 import json
 import socket
 from datetime import timedelta
@@ -20,18 +17,11 @@ from core.models import FollowUp
 from webhooks import services
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from webhooks.tests import conftest as webhooks_fixtures
+from webhooks.tests.test_signing import verify
 
 pytestmark = pytest.mark.django_db
 
 receiver = webhooks_fixtures.receiver  # the loopback receiver fixture
-
-
-def verify(secret: str, headers: dict, body: bytes) -> bool:
-    """The receiver recipe of docs/webhooks.md, verbatim."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
-    expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-    return any(hmac.compare_digest(expected, sig) for sig in headers["webhook-signature"].split())
 
 
 def _endpoint(organization, url, **fields):

@@ -76,21 +76,23 @@ def url_problems(url: str) -> list[str]:
 
 
 def url_check_at_send(url: str) -> None:
-    """Resolve the URL's host now and refuse it if any address it resolves to is not allowed."""
+    """Resolve the URL's host now and refuse it if any address it resolves to is not allowed; then the rules
+    of a saved URL (scheme, credentials) apply again, since the operator's allowed hosts may have changed."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as error:
+        raise UrlRefused("Not a valid URL.") from error
+    if host and not host_allowed(host):
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as error:
+            raise UrlRefused(f"Cannot resolve {host}: {error}") from error
+        for info in infos:
+            address = _address(info[4][0])
+            if address is None or address_refused(address):
+                raise UrlRefused(f"{host} resolves to {info[4][0]}, a non-public address that is not allowed.")
     problems = url_problems(url)
     if problems:
         raise UrlRefused(problems[0])
-    parts = urlsplit(url)
-    host = parts.hostname
-    if host_allowed(host):
-        return
-    try:
-        infos = socket.getaddrinfo(
-            host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
-        )
-    except OSError as error:
-        raise UrlRefused(f"Cannot resolve {host}: {error}") from error
-    for info in infos:
-        address = _address(info[4][0])
-        if address is None or address_refused(address):
-            raise UrlRefused(f"{host} resolves to {info[4][0]}, a non-public address that is not allowed.")

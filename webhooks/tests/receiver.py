@@ -31,7 +31,7 @@ class Receiver:
         return self.statuses[index]
 
 
-def start_receiver(statuses=None) -> Receiver:
+def start_receiver(statuses=None, first_answer_delay_seconds: float = 0) -> Receiver:
     receiver = Receiver(statuses=list(statuses or [200]))
     lock = threading.Lock()
 
@@ -46,6 +46,9 @@ def start_receiver(statuses=None) -> Receiver:
                     )
                 )
                 status = receiver.answer()
+                first = len(receiver.requests) == 1
+            if first and first_answer_delay_seconds:
+                time.sleep(first_answer_delay_seconds)  # a slow receiver: time to kill the worker mid-send
             self.send_response(status)
             self.send_header("Content-Length", "2")
             self.end_headers()
