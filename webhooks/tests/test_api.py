@@ -4,6 +4,7 @@ the limits at their edges, rotation, tenancy, and the delivery log."""
 import pytest
 
 from core.tests.api_contract import TenantResourceContract, assert_400_on
+from webhooks import services
 from webhooks.models import WEBHOOK_ENDPOINTS_MAX_PER_ORGANIZATION, WebhookEndpoint
 from webhooks.tests.factories import WebhookEndpointFactory
 
@@ -134,3 +135,57 @@ def test_another_organization_never_sees_or_rotates_an_endpoint(api, other_api):
     assert other_api.get(f"{URL}{created['id']}/").status_code == 404
     assert other_api.post(f"{URL}{created['id']}/rotate-secret/", {}, format="json").status_code == 404
     assert other_api.post(f"{URL}{created['id']}/test/", {}, format="json").status_code == 404
+
+
+DELIVERIES = "/api/v1/webhook-deliveries/"
+
+
+def test_send_a_test_event_and_follow_it_in_the_log(api, organization, receiver, django_capture_on_commit_callbacks):
+    endpoint = _create(api, url=receiver.url).json()["data"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"{URL}{endpoint['id']}/test/", {}, format="json")
+    assert response.status_code == 202, response.json()
+    assert len(receiver.requests) == 1
+    log = api.get(DELIVERIES, {"endpoint_id": endpoint["id"]}).json()
+    assert log["pagination"]["total"] == 1
+    row = log["data"][0]
+    assert row["event_type"] == "webhook.test" and row["status"] == "succeeded" and row["attempts"] == 1
+    attempt = row["attempt_log"][0]
+    assert attempt["status_code"] == 200 and attempt["latency_ms"] >= 0 and attempt["method"] == "POST"
+    assert attempt["request_body"].encode() == receiver.requests[0].body
+
+
+def test_send_again(api, organization, receiver, django_capture_on_commit_callbacks):
+    endpoint = WebhookEndpoint.objects.get(pk=_create(api, url=receiver.url).json()["data"]["id"])
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery = services.webhook_endpoint_send_test(webhook_endpoint=endpoint)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"{DELIVERIES}{delivery.pk}/resend/", {}, format="json")
+    assert response.status_code == 202
+    assert len(receiver.requests) == 2
+    assert receiver.requests[0].headers["webhook-id"] == receiver.requests[1].headers["webhook-id"]
+    row = api.get(f"{DELIVERIES}{delivery.pk}/").json()["data"]
+    assert row["attempts"] == 2 and [a["number"] for a in row["attempt_log"]] == [1, 2]
+
+
+def test_the_delivery_log_is_read_only_and_scoped(api, other_api, organization, other_organization):
+    endpoint = WebhookEndpointFactory(organization=organization)
+    delivery = services.webhook_endpoint_send_test(webhook_endpoint=endpoint)
+    assert api.delete(f"{DELIVERIES}{delivery.pk}/").status_code == 405
+    assert api.patch(f"{DELIVERIES}{delivery.pk}/", {"status": "succeeded"}, format="json").status_code == 405
+    assert api.post(DELIVERIES, {}, format="json").status_code == 405
+    assert other_api.get(DELIVERIES).json()["pagination"]["total"] == 0
+    assert other_api.get(f"{DELIVERIES}{delivery.pk}/").status_code == 404
+    assert other_api.post(f"{DELIVERIES}{delivery.pk}/resend/", {}, format="json").status_code == 404
+    assert_400_on(other_api.get(DELIVERIES, {"endpoint_id": str(endpoint.pk)}), "endpoint_id")
+
+
+def test_the_delivery_log_query_count_does_not_grow(api, organization, django_assert_max_num_queries):
+    endpoint = WebhookEndpointFactory(organization=organization)
+    services.webhook_endpoint_send_test(webhook_endpoint=endpoint)
+    with django_assert_max_num_queries(5):  # key, its last use, count, page, attempts (prefetched)
+        api.get(DELIVERIES)
+    for _ in range(10):
+        services.webhook_endpoint_send_test(webhook_endpoint=endpoint)
+    with django_assert_max_num_queries(5):
+        assert api.get(DELIVERIES).json()["pagination"]["total"] == 11
