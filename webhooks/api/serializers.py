@@ -51,6 +51,10 @@ class SecretRotationSerializer(StrictSerializerMixin, serializers.Serializer):
     )
 
 
+class EmptyBodySerializer(StrictSerializerMixin, serializers.Serializer):
+    """An action that takes no input: its body is ``{}`` (any field is refused)."""
+
+
 class WebhookAttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookAttempt

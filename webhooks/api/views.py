@@ -14,6 +14,7 @@ from .. import services
 from ..filtersets import WebhookDeliveryFilterSet, WebhookEndpointFilterSet
 from ..models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .serializers import (
+    EmptyBodySerializer,
     SecretRotationSerializer,
     WebhookDeliverySerializer,
     WebhookEndpointSerializer,
@@ -53,10 +54,11 @@ class WebhookEndpointViewSet(TenantViewSet):
         endpoint = services.webhook_endpoint_secret_rotate(webhook_endpoint=self.get_object(), **body.validated_data)
         return Response(WebhookEndpointWithSecretSerializer(endpoint, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
+    @extend_schema(request=EmptyBodySerializer, responses={202: WebhookDeliverySerializer})
     @action(detail=True, methods=["post"], url_path="test")
     def send_test(self, request, pk=None):
         """Send a ``webhook.test`` event to this endpoint; the answer is its delivery (follow it in the log)."""
+        EmptyBodySerializer(data=request.data).is_valid(raise_exception=True)
         delivery = services.webhook_endpoint_send_test(webhook_endpoint=self.get_object())
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
@@ -76,12 +78,14 @@ class WebhookDeliveryViewSet(TenantViewSet):
     facet_fields = ("status",)
     http_method_names = ["get", "post", "head", "options"]
 
-    def create(self, request, *args, **kwargs):
+    @extend_schema(exclude=True)
+    def create(self, request, *args, **kwargs):  # the log is written by the system only (POST is for its actions)
         return self.http_method_not_allowed(request, *args, **kwargs)
 
-    @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
+    @extend_schema(request=EmptyBodySerializer, responses={202: WebhookDeliverySerializer})
     @action(detail=True, methods=["post"], url_path="resend")
     def resend(self, request, pk=None):
         """Send this delivery again now; its retry schedule starts over."""
+        EmptyBodySerializer(data=request.data).is_valid(raise_exception=True)
         delivery = services.webhook_delivery_resend(webhook_delivery=self.get_object())
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)

@@ -177,6 +177,7 @@ def test_the_delivery_log_is_read_only_and_scoped(api, other_api, organization, 
     assert other_api.get(DELIVERIES).json()["pagination"]["total"] == 0
     assert other_api.get(f"{DELIVERIES}{delivery.pk}/").status_code == 404
     assert other_api.post(f"{DELIVERIES}{delivery.pk}/resend/", {}, format="json").status_code == 404
+    assert_400_on(api.post(f"{DELIVERIES}{delivery.pk}/resend/", {"now": True}, format="json"), "now")
     assert_400_on(other_api.get(DELIVERIES, {"endpoint_id": str(endpoint.pk)}), "endpoint_id")
 
 
