@@ -41,8 +41,11 @@ class TopmailAutoSchema(EnvelopeAutoSchema):
 
     def _map_serializer(self, serializer, direction, bypass_extensions=False):
         schema = super()._map_serializer(serializer, direction, bypass_extensions)
-        if direction == "request" and isinstance(serializer, TopmailConversionSerializer):
-            schema["anyOf"] = [{"required": ["email"]}, {"required": ["contact_id"]}]
+        if isinstance(serializer, TopmailConversionSerializer):
+            if direction == "request":
+                schema["anyOf"] = [{"required": ["email"]}, {"required": ["contact_id"]}]
+            else:  # every field of the answer is always there (null where the seed shows null)
+                schema["required"] = sorted(schema["properties"])
         return schema
 
 
