@@ -409,3 +409,13 @@ def test_an_unknown_route_under_the_base_url_is_a_404_envelope(api):
 
     assert response.status_code == 404
     assert response.json()["error"]["type"] == "not_found"
+
+
+def test_the_write_is_in_the_audit_history_with_the_key(api, seed_create_body):
+    created = post_raw(api, seed_create_body).json()["data"]
+
+    [entry] = Conversion.history.filter(id=created["id"])
+
+    assert entry.history_type == "+"
+    assert entry.history_api_key  # the key that made it, as for a write through /api/v1/
+    assert entry.order_id == "order-789" and entry.currency == "USD"
