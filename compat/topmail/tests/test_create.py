@@ -419,3 +419,31 @@ def test_the_write_is_in_the_audit_history_with_the_key(api, seed_create_body):
     assert entry.history_type == "+"
     assert entry.history_api_key  # the key that made it, as for a write through /api/v1/
     assert entry.order_id == "order-789" and entry.currency == "USD"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0001-01-01T00:00:00Z",
+        "0001-01-01T00:00:00",
+        "9999-12-31T23:59:59Z",
+        "2025-01-15T14:30:00+16:00",
+        "2025-13-01T00:00:00Z",
+        "yesterday",
+        "",
+    ],
+)
+def test_converted_at_out_of_range_or_malformed_is_a_400(api, value):
+    response = post(api, {"email": "a@example.com", "converted_at": value})
+
+    assert response.status_code == 400, response.json()
+    assert list(response.json()["error"]["fields"]) == ["converted_at"]
+    assert stored() == (0, 0)
+
+
+@pytest.mark.parametrize("value", ["order\x00id", 5, ["A-1"]])
+def test_order_id_that_is_not_storable_text_is_a_400(api, value):
+    response = post(api, {"email": "a@example.com", "order_id": value})
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["order_id"]
