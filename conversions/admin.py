@@ -106,6 +106,10 @@ class ListDisplayMixin:
     def short_name(self, obj):
         return truncated(obj.name)
 
+    @admin.display(description="external id", ordering="external_id")
+    def short_external_id(self, obj):
+        return truncated(obj.external_id) if obj.external_id else EMPTY
+
     @admin.display(description="created at", ordering="created_at")
     def created_local(self, obj):
         return local_time_cell(obj.created_at, obj.organization.zone)
@@ -113,11 +117,11 @@ class ListDisplayMixin:
 
 @admin.register(Campaign)
 class CampaignAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantHistoryAdmin):
-    list_display = ("short_name", "status", "language", "sent_local", "created_local")
+    list_display = ("short_name", "short_external_id", "status", "language", "sent_local", "created_local")
     list_select_related = ("organization",)
     list_filter = ("status", "language", OrganizationFilter, "sent_at")
-    search_fields = ("name",)
-    fields = ("organization", "name", "status", "language", "sent_at")
+    search_fields = ("name", "external_id")
+    fields = ("organization", "name", "external_id", "status", "language", "sent_at")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
 
@@ -130,10 +134,10 @@ class CampaignAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantHistoryAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantHistoryAdmin):
-    list_display = ("short_name", "kind", "campaign_name", "language", "created_local")
+    list_display = ("short_name", "short_external_id", "kind", "campaign_name", "language", "created_local")
     list_filter = ("kind", CampaignFilter, "language", OrganizationFilter)
-    search_fields = ("name",)
-    fields = ("organization", "name", "kind", "campaign", "language")
+    search_fields = ("name", "external_id")
+    fields = ("organization", "name", "external_id", "kind", "campaign", "language")
     autocomplete_fields = ("campaign",)
     list_select_related = ("campaign", "organization")
     ordering = ("-created_at",)
