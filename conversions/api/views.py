@@ -41,6 +41,7 @@ class CampaignViewSet(TenantViewSet):
     queryset = Campaign.objects.all()
     serializer_class = CampaignSerializer
     filterset_class = CampaignFilterSet
+    conflict_actions = ("create", "update", "partial_update")  # an external_id another row has
     ordering_fields = ["name", "status", "language", "sent_at", "external_id", "created_at", "updated_at"]
     ordering = ["-created_at"]
     search_fields = ["name", "external_id"]
@@ -57,6 +58,7 @@ class DeliveryViewSet(TenantViewSet):
     queryset = Delivery.objects.all()
     serializer_class = DeliverySerializer
     filterset_class = DeliveryFilterSet
+    conflict_actions = ("create", "update", "partial_update")  # an external_id another row has
     ordering_fields = ["name", "kind", "language", "external_id", "created_at", "updated_at"]
     ordering = ["-created_at"]
     search_fields = ["name", "external_id"]
