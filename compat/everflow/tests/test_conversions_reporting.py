@@ -1,6 +1,7 @@
 """POST /compat/everflow/v1/networks/conversions/reporting: the seed's example byte for byte, every field and limit
 of Everflow's body at its edges, authentication and tenancy, deduplication through ``order_id``."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -449,7 +450,7 @@ def test_text_limits_at_their_edges(everflow, organization, offer, affiliate, fi
 @pytest.mark.parametrize("field", ["adv1", "coupon_code", "internal_notes", "order_id", "email"])
 def test_texts_with_nul_or_lone_surrogates_are_a_400(everflow, organization, offer, affiliate, field):
     for text in ('"a\\u0000b"', '"a\\ud800b"'):
-        raw = f'{{"offer_id": 33, "event_id": 0, "affiliate_id": 39, "number_of_conversions": 1, "timezone_id": 67, "is_now": true, "{field}": {text}}}'
+        raw = json.dumps(body())[:-1] + f', "{field}": {text}}}'  # the escape reaches the parser as sent
         assert_400_on(everflow.post(URL, raw.encode(), content_type="application/json"), field)
     assert not stored(organization).exists()
 
