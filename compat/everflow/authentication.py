@@ -16,12 +16,15 @@ EVERFLOW_KEY_META = "HTTP_X_EFLOW_API_KEY"
 
 
 class EverflowApiKeyAuthentication(ApiKeyAuthentication):
-    """``X-Eflow-Api-Key``; without it the next authentication class (the canonical headers) is asked."""
+    """``X-Eflow-Api-Key``, asked after the canonical headers (a request without them reaches it)."""
 
     def authenticate(self, request):
-        secret = request.META.get(EVERFLOW_KEY_META, "").strip()
+        if EVERFLOW_KEY_META not in request.META:
+            return None  # no key header at all: the permission check answers 401
+        secret = request.META[EVERFLOW_KEY_META].strip()
         if not secret:
-            return None  # no Everflow key: the canonical headers may still carry one
+            # The header is there but carries no key: a wrong key (nothing was guessed, so it is not counted).
+            raise exceptions.AuthenticationFailed(f"The {EVERFLOW_KEY_HEADER} header is empty.")
         address, failures = client_ip(request), auth_failure_window()
         wait = failures.wait(address)
         if wait:

@@ -7,6 +7,7 @@ Same API keys (in ``X-Eflow-Api-Key``, or the canonical headers), permissions, t
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -27,9 +28,13 @@ TAG = "Everflow compatibility"
 
 
 class EverflowView(APIView):
-    """Base: the Everflow key header first, then the canonical ones; no query parameters; a write needs a body."""
+    """Base: the key in ``X-Eflow-Api-Key`` (or in the canonical headers, which win when both are sent, as
+    ``Authorization`` wins over ``X-Api-Key`` on /api/v1/); no query parameters; a write needs a body."""
 
-    authentication_classes = [EverflowApiKeyAuthentication, ApiKeyAuthentication]
+    authentication_classes = [ApiKeyAuthentication, EverflowApiKeyAuthentication]
+
+    def get_authenticate_header(self, request):
+        return EverflowApiKeyAuthentication().authenticate_header(request)  # a 401 names Everflow's header
 
     @property
     def organization(self):
@@ -37,6 +42,8 @@ class EverflowView(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        if request.method.lower() not in self.http_method_names or not hasattr(self, request.method.lower()):
+            return  # a method this route does not have: DRF answers 405, whatever the query string or body
         unknown = sorted(request.query_params)
         if unknown:
             raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
@@ -94,13 +101,21 @@ class EverflowConversionReportingView(EverflowView):
 
 
 class EverflowTimezonesView(EverflowView):
+    """Public reference data, as Everflow's metadata API declares it (``security: []``): the same table for every
+    organization, nothing of any organization in it, so no key is needed (a key sent is not looked at)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
     @extend_schema(
         tags=[TAG],
         operation_id="everflow_meta_timezones_list",
         summary="List timezones (Everflow)",
         description=(
             "Everflow's `GET /v1/meta/timezones`: the `timezone_id`s this adapter reads `date` in, each with its "
-            "IANA name (`timezone`), a display label and the UTC offset in effect now."
+            "IANA name (`timezone`), a display label and the UTC offset in effect now. Public, as in Everflow's "
+            "metadata API: no key is needed."
         ),
         responses={200: EverflowTimezonesSerializer},
     )

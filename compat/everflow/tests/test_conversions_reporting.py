@@ -179,6 +179,10 @@ def test_a_trailing_slash_is_the_same_route(everflow, organization, offer, affil
 
 def test_other_methods_are_405_and_unknown_routes_404_in_the_envelope(everflow):
     assert everflow.get(URL).status_code == 405
+    for method in (everflow.put, everflow.patch, everflow.delete):
+        response = method(f"{URL}?x=1")  # no body, an unknown parameter: still the 405
+        assert response.status_code == 405
+        assert response.json()["error"]["type"] == "validation_error"
     response = everflow.post("/compat/everflow/v1/networks/conversions", body(), format="json")
     assert response.status_code == 404
     assert response.json()["error"]["type"] == "not_found"
@@ -249,6 +253,24 @@ def test_no_key_or_a_bad_key_is_a_401_in_the_envelope(client, organization, offe
         assert response.json()["error"]["type"] == "authentication_error"
         assert response["WWW-Authenticate"]
     assert not stored(organization).exists()
+
+
+@pytest.mark.parametrize("everflow_key", ["", "  ", "42"])
+def test_an_empty_or_wrong_everflow_key_is_a_401(organization, offer, affiliate, everflow_key):
+    response = post(everflow_client(everflow_key), body())
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'X-Eflow-Api-Key realm="everflow"'
+    assert not stored(organization).exists()
+
+
+def test_with_both_headers_the_canonical_key_wins_as_on_api_v1(api_key_secret, other_organization, offer, affiliate):
+    client = everflow_client(api_key_create(organization=other_organization, name="theirs")[1])
+    client.credentials(
+        HTTP_X_EFLOW_API_KEY=api_key_create(organization=other_organization, name="x")[1],
+        HTTP_AUTHORIZATION=f"Bearer {api_key_secret}",
+    )
+    assert post(client, body()).status_code == 200  # offer 33 is found: the request is the Bearer key's org's
+    assert Conversion.objects.get().organization == offer.organization
 
 
 def test_a_revoked_key_is_a_401(organization, offer, affiliate):

@@ -64,13 +64,15 @@ def test_utc_offset_is_the_one_in_effect(at, new_york, sydney, chatham):
     assert offsets[99] == "-11:00"
 
 
-def test_the_listing_needs_a_key_and_takes_no_parameters(client, everflow, other_everflow):
-    response = client.get(TIMEZONES_URL)
-    assert response.status_code == 401
-    assert response.json()["error"]["type"] == "authentication_error"
-    assert other_everflow.get(TIMEZONES_URL).json() == everflow.get(TIMEZONES_URL).json()  # shared reference data
+def test_the_listing_is_public_reference_data_and_takes_no_parameters(client, everflow, other_everflow):
+    # Everflow's metadata API declares no security: the same table for anyone, with or without a key.
+    public = client.get(TIMEZONES_URL)
+    assert public.status_code == 200
+    assert public.json() == everflow.get(TIMEZONES_URL).json() == other_everflow.get(TIMEZONES_URL).json()
+    assert client.get(TIMEZONES_URL, HTTP_X_EFLOW_API_KEY="not-a-key").status_code == 200
     response = everflow.get(TIMEZONES_URL, {"limit": 1})
     assert response.status_code == 400
     assert "limit" in response.json()["error"]["fields"]
     assert everflow.post(TIMEZONES_URL, {}, format="json").status_code == 405
+    assert everflow.put(TIMEZONES_URL).status_code == 405
     assert everflow.get(f"{TIMEZONES_URL}/").status_code == 200
