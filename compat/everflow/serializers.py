@@ -34,7 +34,7 @@ ADV_FIELDS = ("adv1", "adv2", "adv3", "adv4", "adv5")
 ADV_MAX_LENGTH = 500  # a metadata string value (docs/api.md)
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 # YYYY-MM-DD HH:mm:ss with each part in its range (the calendar, e.g. no 30 February, is checked on parsing).
-DATE_PATTERN = r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]) (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d$"
+DATE_PATTERN = r"^(?!0000)\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]) (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d$"
 DATE_FORMAT_MESSAGE = "Use the format YYYY-MM-DD HH:mm:ss, e.g. 2026-03-08 14:30:00."
 
 # Our field names in a service's error, as the Everflow body names them.
