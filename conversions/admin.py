@@ -40,7 +40,7 @@ from core.import_export import TenantImportExportMixin
 from core.services import ServiceSet
 
 from .models import Attribution, Campaign, Conversion, Delivery, ExchangeRate, Touchpoint
-from .resources import ConversionResource
+from .resources import CampaignResource, ConversionResource, DeliveryResource
 from .services import (
     campaign_create,
     campaign_delete,
@@ -106,18 +106,15 @@ class ListDisplayMixin:
     def short_name(self, obj):
         return truncated(obj.name)
 
-    @admin.display(description="external id", ordering="external_id")
-    def short_external_id(self, obj):
-        return truncated(obj.external_id) if obj.external_id else EMPTY
-
     @admin.display(description="created at", ordering="created_at")
     def created_local(self, obj):
         return local_time_cell(obj.created_at, obj.organization.zone)
 
 
 @admin.register(Campaign)
-class CampaignAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantHistoryAdmin):
-    list_display = ("short_name", "short_external_id", "status", "language", "sent_local", "created_local")
+class CampaignAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantImportExportMixin, TenantHistoryAdmin):
+    resource_classes = [CampaignResource]
+    list_display = ("short_name", "status", "language", "sent_local", "created_local")
     list_select_related = ("organization",)
     list_filter = ("status", "language", OrganizationFilter, "sent_at")
     search_fields = ("name", "external_id")
@@ -126,6 +123,11 @@ class CampaignAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantHistoryAdmin):
     ordering = ("-created_at",)
 
     services = ServiceSet(create=campaign_create, update=campaign_update, delete=campaign_delete)
+    actions = ("export_selected_csv",)
+
+    @admin.action(description="Export selected campaigns as CSV", permissions=["view"])
+    def export_selected_csv(self, request, queryset):
+        return self.export_csv_response(queryset, "campaigns.csv")
 
     @admin.display(description="sent at", ordering="sent_at")
     def sent_local(self, obj):
@@ -133,8 +135,9 @@ class CampaignAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantHistoryAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantHistoryAdmin):
-    list_display = ("short_name", "short_external_id", "kind", "campaign_name", "language", "created_local")
+class DeliveryAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantImportExportMixin, TenantHistoryAdmin):
+    resource_classes = [DeliveryResource]
+    list_display = ("short_name", "kind", "campaign_name", "language", "created_local")
     list_filter = ("kind", CampaignFilter, "language", OrganizationFilter)
     search_fields = ("name", "external_id")
     fields = ("organization", "name", "external_id", "kind", "campaign", "language")
@@ -143,6 +146,11 @@ class DeliveryAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantHistoryAdmin):
     ordering = ("-created_at",)
 
     services = ServiceSet(create=delivery_create, update=delivery_update, delete=delivery_delete)
+    actions = ("export_selected_csv",)
+
+    @admin.action(description="Export selected deliveries as CSV", permissions=["view"])
+    def export_selected_csv(self, request, queryset):
+        return self.export_csv_response(queryset, "deliveries.csv")
 
     @admin.display(description="campaign", ordering="campaign__name")
     def campaign_name(self, obj):

@@ -387,7 +387,7 @@ def test_every_request_body_refuses_unknown_fields_and_is_required(schema):
     for path, method, operation in operations(schema):
         if "requestBody" not in operation:
             continue
-        bodies += 1
+        bodies += not path.startswith("/compat/")  # the vendor adapters' bodies are checked, not counted
         assert operation["requestBody"].get("required") is True, (method, path)
         ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
         component = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]

@@ -134,20 +134,22 @@ def test_services_refuse_a_taken_external_id_and_trim(organization):
     assert raised.value.existing_id == delivery.pk
 
 
-def test_admin_shows_searches_and_edits_external_id(admin_a, organization, other_organization):
-    mine = CampaignFactory(organization=organization, name="Spring", external_id="ext-spring")
-    CampaignFactory(organization=other_organization, name="Theirs", external_id="ext-theirs")
+def test_admin_searches_and_edits_external_id(admin_a, organization, other_organization):
+    # Not a list column (the lists must fit a 1280 px window): found by search, shown and edited on the form.
+    CampaignFactory(organization=organization, name="Spring", external_id="ext-spring")
+    CampaignFactory(organization=organization, name="Autumn", external_id="ext-autumn")
+    CampaignFactory(organization=other_organization, name="Theirs", external_id="ext-spring")
     changelist = reverse("admin:conversions_campaign_changelist")
-    page = admin_a.get(changelist, {"q": "ext-spring"}).content.decode()
-    assert "ext-spring" in page and "Spring" in page
-    assert "ext-theirs" not in admin_a.get(changelist, {"q": "ext"}).content.decode()
-    delivery = DeliveryFactory(organization=organization, name="Flow", external_id="ext-flow")
-    page = admin_a.get(reverse("admin:conversions_delivery_changelist"), {"q": "ext-flow"}).content.decode()
-    assert "ext-flow" in page
-    change = admin_a.get(reverse("admin:conversions_campaign_change", args=[mine.pk])).content.decode()
-    assert 'name="external_id"' in change
-    change = admin_a.get(reverse("admin:conversions_delivery_change", args=[delivery.pk])).content.decode()
-    assert 'name="external_id"' in change
+    found = admin_a.get(changelist, {"q": "ext-spring"}).context["cl"].result_list
+    assert [campaign.name for campaign in found] == ["Spring"]
+    DeliveryFactory(organization=organization, name="Flow", external_id="ext-flow")
+    DeliveryFactory(organization=organization, name="Other flow")
+    found = admin_a.get(reverse("admin:conversions_delivery_changelist"), {"q": "ext-flow"}).context["cl"].result_list
+    assert [delivery.name for delivery in found] == ["Flow"]
+    for obj in (*Campaign.objects.filter(organization=organization), *Delivery.objects.filter(name="Flow")):
+        change = admin_a.get(reverse(f"admin:conversions_{obj._meta.model_name}_change", args=[obj.pk]))
+        assert 'name="external_id"' in change.content.decode()
+        assert f'value="{obj.external_id}"' in change.content.decode()
 
 
 def test_admin_add_form_refuses_a_taken_external_id_on_the_form(admin_a, organization, other_organization):
@@ -158,3 +160,74 @@ def test_admin_add_form_refuses_a_taken_external_id_on_the_form(admin_a, organiz
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
     assert not Campaign.objects.filter(name="Second").exists()
+
+
+# --- CSV import and export of campaigns and deliveries, keyed by external_id ---------------------------------------
+
+
+def _upload(admin_client, organization, model_name, text):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return admin_client.post(
+        reverse(f"admin:conversions_{model_name}_import"),
+        {
+            "organization": str(organization.pk),
+            "resource": "0",
+            "format": "0",
+            "import_file": SimpleUploadedFile(f"{model_name}.csv", text.encode(), content_type="text/csv"),
+        },
+    )
+
+
+def _confirm(admin_client, model_name, preview):
+    form = preview.context["confirm_form"]
+    url = reverse(f"admin:conversions_{model_name}_process_import")
+    return admin_client.post(url, {name: form.initial[name] for name in form.initial})
+
+
+def test_campaign_csv_import_creates_then_updates_by_external_id(admin_a, organization, other_organization):
+    CampaignFactory(organization=other_organization, name="Theirs", external_id="33")  # not this import's
+    text = "external_id,name,status,language\n33,Offer 33,sent,en\n,No id,draft,\n"
+    preview = _upload(admin_a, organization, "campaign", text)
+    assert preview.status_code == 200
+    assert [row.import_type for row in preview.context["result"].rows] == ["new", "new"]
+    assert _confirm(admin_a, "campaign", preview).status_code == 302
+    mine = Campaign.objects.get(organization=organization, external_id="33")
+    assert (mine.name, mine.status, mine.language) == ("Offer 33", "sent", "en")
+
+    preview = _upload(admin_a, organization, "campaign", "external_id,name,status\n33,Offer 33 renamed,archived\n")
+    assert [row.import_type for row in preview.context["result"].rows] == ["update"]
+    _confirm(admin_a, "campaign", preview)
+    mine.refresh_from_db()
+    assert (mine.name, mine.status) == ("Offer 33 renamed", "archived")
+    assert Campaign.objects.filter(organization=organization).count() == 2
+    assert Campaign.objects.get(organization=other_organization).name == "Theirs"
+
+
+def test_delivery_csv_import_names_its_campaign_and_refuses_a_too_long_external_id(admin_a, organization):
+    campaign = CampaignFactory(organization=organization, external_id="33")
+    text = (
+        f"external_id,name,kind,campaign_id\n39,Affiliate 39,campaign,{campaign.pk}\n{'x' * 101},Too long,smartflow,\n"
+    )
+    preview = _upload(admin_a, organization, "delivery", text)
+    page = preview.content.decode()
+    assert "confirm_form" not in preview.context
+    assert "at most 100 characters" in page
+    assert not Delivery.objects.exists()
+    preview = _upload(admin_a, organization, "delivery", text.rsplit("\n", 2)[0] + "\n")
+    _confirm(admin_a, "delivery", preview)
+    delivery = Delivery.objects.get(external_id="39")
+    assert (delivery.name, delivery.kind, delivery.campaign) == ("Affiliate 39", "campaign", campaign)
+
+
+def test_campaign_and_delivery_csv_export_has_the_external_id_column(admin_a, organization):
+    campaign = CampaignFactory(organization=organization, name="Offer", external_id="33")
+    delivery = DeliveryFactory(organization=organization, name="Affiliate", campaign=campaign, external_id="39")
+    for model_name, row in (("campaign", campaign), ("delivery", delivery)):
+        exported = admin_a.post(
+            reverse(f"admin:conversions_{model_name}_changelist"),
+            {"action": "export_selected_csv", "_selected_action": [str(row.pk)]},
+        ).content.decode()
+        header, line = exported.splitlines()[:2]
+        assert header.split(",")[:3] == ["id", "external_id", "name"]
+        assert line.split(",")[1] == row.external_id
