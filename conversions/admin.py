@@ -40,7 +40,7 @@ from core.import_export import TenantImportExportMixin
 from core.services import ServiceSet
 
 from .models import Attribution, Campaign, Conversion, Delivery, ExchangeRate, Touchpoint
-from .resources import ConversionResource
+from .resources import CampaignResource, ConversionResource, DeliveryResource
 from .services import (
     campaign_create,
     campaign_delete,
@@ -112,16 +112,22 @@ class ListDisplayMixin:
 
 
 @admin.register(Campaign)
-class CampaignAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantHistoryAdmin):
+class CampaignAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantImportExportMixin, TenantHistoryAdmin):
+    resource_classes = [CampaignResource]
     list_display = ("short_name", "status", "language", "sent_local", "created_local")
     list_select_related = ("organization",)
     list_filter = ("status", "language", OrganizationFilter, "sent_at")
-    search_fields = ("name",)
-    fields = ("organization", "name", "status", "language", "sent_at")
+    search_fields = ("name", "external_id")
+    fields = ("organization", "name", "external_id", "status", "language", "sent_at")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
 
     services = ServiceSet(create=campaign_create, update=campaign_update, delete=campaign_delete)
+    actions = ("export_selected_csv",)
+
+    @admin.action(description="Export selected campaigns as CSV", permissions=["view"])
+    def export_selected_csv(self, request, queryset):
+        return self.export_csv_response(queryset, "campaigns.csv")
 
     @admin.display(description="sent at", ordering="sent_at")
     def sent_local(self, obj):
@@ -129,16 +135,22 @@ class CampaignAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantHistoryAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantHistoryAdmin):
+class DeliveryAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantImportExportMixin, TenantHistoryAdmin):
+    resource_classes = [DeliveryResource]
     list_display = ("short_name", "kind", "campaign_name", "language", "created_local")
     list_filter = ("kind", CampaignFilter, "language", OrganizationFilter)
-    search_fields = ("name",)
-    fields = ("organization", "name", "kind", "campaign", "language")
+    search_fields = ("name", "external_id")
+    fields = ("organization", "name", "external_id", "kind", "campaign", "language")
     autocomplete_fields = ("campaign",)
     list_select_related = ("campaign", "organization")
     ordering = ("-created_at",)
 
     services = ServiceSet(create=delivery_create, update=delivery_update, delete=delivery_delete)
+    actions = ("export_selected_csv",)
+
+    @admin.action(description="Export selected deliveries as CSV", permissions=["view"])
+    def export_selected_csv(self, request, queryset):
+        return self.export_csv_response(queryset, "deliveries.csv")
 
     @admin.display(description="campaign", ordering="campaign__name")
     def campaign_name(self, obj):

@@ -19,20 +19,22 @@ class CampaignFilterSet(TenantFilterSet):
     language = LowerCaseFilter()
     sent_after = IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
     sent_before = IsoDateTimeFilter(field_name="sent_at", lookup_expr="lte")
+    external_id = django_filters.CharFilter()
 
     class Meta:
         model = Campaign
-        fields = ["status", "language", "sent_after", "sent_before"]
+        fields = ["status", "language", "sent_after", "sent_before", "external_id"]
 
 
 class DeliveryFilterSet(TenantFilterSet):
     kind = django_filters.ChoiceFilter(choices=Delivery.Kind.choices)
     campaign_id = django_filters.ModelChoiceFilter(field_name="campaign", queryset=organization_rows(Campaign))
     language = LowerCaseFilter()
+    external_id = django_filters.CharFilter()
 
     class Meta:
         model = Delivery
-        fields = ["kind", "campaign_id", "language"]
+        fields = ["kind", "campaign_id", "language", "external_id"]
 
 
 class TouchpointFilterSet(TenantFilterSet):

@@ -19,6 +19,7 @@ from core.validators import validate_country, validate_currency, validate_langua
 
 COUNT_MIN = 1
 TOUCHPOINT_EXTERNAL_ID_MAX_LENGTH = 255
+TARGET_EXTERNAL_ID_MAX_LENGTH = 100  # a campaign's or delivery's id in the customer's other systems
 COUNT_MAX = 1_000_000
 MONEY_MAX_DIGITS = 14  # twelve digits before the decimal point: 999,999,999,999.99
 MONEY_DECIMAL_PLACES = 2
@@ -47,12 +48,26 @@ class Campaign(TenantModel):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     language = models.CharField(max_length=2, blank=True, default="", validators=[validate_language])
     sent_at = models.DateTimeField(null=True, blank=True)
+    external_id = models.CharField(
+        max_length=TARGET_EXTERNAL_ID_MAX_LENGTH,
+        null=True,
+        blank=True,
+        help_text="The id the customer's other systems use for this campaign: unique per organization when set.",
+    )
 
     history = audited()
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["organization", "-created_at"], name="campaign_org_created")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="campaign_unique_external_id",
+                violation_error_message="A campaign with this external_id already exists.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -69,6 +84,12 @@ class Delivery(TenantModel):
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SMARTFLOW)
     language = models.CharField(max_length=2, blank=True, default="", validators=[validate_language])
+    external_id = models.CharField(
+        max_length=TARGET_EXTERNAL_ID_MAX_LENGTH,
+        null=True,
+        blank=True,
+        help_text="The id the customer's other systems use for this delivery: unique per organization when set.",
+    )
 
     history = audited()
 
@@ -76,6 +97,14 @@ class Delivery(TenantModel):
         ordering = ["-created_at"]
         verbose_name_plural = "deliveries"
         indexes = [models.Index(fields=["organization", "-created_at"], name="delivery_org_created")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="delivery_unique_external_id",
+                violation_error_message="A delivery with this external_id already exists.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

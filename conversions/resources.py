@@ -1,7 +1,10 @@
-"""CSV columns of conversions: the API's field names, written through ``conversion_create``.
+"""CSV columns of conversions, campaigns and deliveries: the API's field names, written through the services.
 
-Deduplication is the API's: a row whose ``order_id`` already exists creates nothing, and is skipped when it
-repeats the stored conversion or refused (a row error) when it differs from it.
+Conversions: deduplication is the API's: a row whose ``order_id`` already exists creates nothing, and is skipped
+when it repeats the stored conversion or refused (a row error) when it differs from it.
+
+Campaigns and deliveries: a row whose ``external_id`` (the id the customer's other systems use) already exists
+updates that campaign or delivery; any other row creates one.
 """
 
 from import_export import fields, widgets
@@ -11,7 +14,7 @@ from contacts.models import Contact
 from core.import_export import IsoDateTimeWidget, JsonObjectWidget, ServiceResource, TenantForeignKeyWidget
 
 from .models import Campaign, Conversion, Delivery
-from .services import conversion_create
+from .services import campaign_create, campaign_update, conversion_create, delivery_create, delivery_update
 
 
 def _column(name, attribute=None, widget=None, readonly=False):
@@ -76,3 +79,57 @@ class ConversionResource(ServiceResource):
 
     def conflict_column(self):
         return "order_id"
+
+
+class _ByExternalIdResource(ServiceResource):
+    """A row naming a stored ``external_id`` updates that row; any other row is created."""
+
+    def find_existing(self, row):
+        external_id = str(row.get("external_id") or "").strip()
+        if not external_id:
+            return None
+        return self._meta.model.objects.for_organization(self.organization).filter(external_id=external_id).first()
+
+
+class CampaignResource(_ByExternalIdResource):
+    id = _column("id", readonly=True)
+    external_id = _column("external_id")
+    name = _column("name")
+    status = _column("status")
+    language = _column("language")
+    sent_at = _column("sent_at", widget=IsoDateTimeWidget())
+    created_at = _column("created_at", widget=IsoDateTimeWidget(), readonly=True)
+
+    service_columns = ("external_id", "name", "status", "language", "sent_at")
+
+    class Meta:
+        model = Campaign
+        name = "Campaigns (CSV columns = API fields)"
+        fields = ("id", "external_id", "name", "status", "language", "sent_at", "created_at")
+
+    def write_row(self, instance, is_create, values):
+        if is_create:
+            return campaign_create(organization=self.organization, **values), RowResult.IMPORT_TYPE_NEW
+        return campaign_update(campaign=instance, **values), RowResult.IMPORT_TYPE_UPDATE
+
+
+class DeliveryResource(_ByExternalIdResource):
+    id = _column("id", readonly=True)
+    external_id = _column("external_id")
+    name = _column("name")
+    kind = _column("kind")
+    campaign_id = _column("campaign_id", widget=TenantForeignKeyWidget(Campaign))
+    language = _column("language")
+    created_at = _column("created_at", widget=IsoDateTimeWidget(), readonly=True)
+
+    service_columns = ("external_id", "name", "kind", "campaign_id", "language")
+
+    class Meta:
+        model = Delivery
+        name = "Deliveries (CSV columns = API fields)"
+        fields = ("id", "external_id", "name", "kind", "campaign_id", "language", "created_at")
+
+    def write_row(self, instance, is_create, values):
+        if is_create:
+            return delivery_create(organization=self.organization, **values), RowResult.IMPORT_TYPE_NEW
+        return delivery_update(delivery=instance, **values), RowResult.IMPORT_TYPE_UPDATE

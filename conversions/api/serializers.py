@@ -85,8 +85,9 @@ class CampaignSerializer(TenantModelSerializer):
 
     class Meta:
         model = Campaign
-        fields = ["id", "name", "status", "language", "sent_at", "created_at", "updated_at"]
+        fields = ["id", "name", "status", "language", "sent_at", "external_id", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {"external_id": {"validators": []}}  # uniqueness is the service's rule (409)
 
 
 class DeliverySerializer(TenantModelSerializer):
@@ -95,8 +96,9 @@ class DeliverySerializer(TenantModelSerializer):
 
     class Meta:
         model = Delivery
-        fields = ["id", "name", "campaign_id", "kind", "language", "created_at", "updated_at"]
+        fields = ["id", "name", "campaign_id", "kind", "language", "external_id", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {"external_id": {"validators": []}}  # uniqueness is the service's rule (409)
 
 
 class TouchpointSerializer(TenantModelSerializer):

@@ -41,9 +41,10 @@ class CampaignViewSet(TenantViewSet):
     queryset = Campaign.objects.all()
     serializer_class = CampaignSerializer
     filterset_class = CampaignFilterSet
-    ordering_fields = ["name", "status", "language", "sent_at", "created_at", "updated_at"]
+    conflict_actions = ("create", "update", "partial_update")  # an external_id another row has
+    ordering_fields = ["name", "status", "language", "sent_at", "external_id", "created_at", "updated_at"]
     ordering = ["-created_at"]
-    search_fields = ["name"]
+    search_fields = ["name", "external_id"]
     facet_fields = ("status", "language")
 
     services = ServiceSet(
@@ -57,9 +58,10 @@ class DeliveryViewSet(TenantViewSet):
     queryset = Delivery.objects.all()
     serializer_class = DeliverySerializer
     filterset_class = DeliveryFilterSet
-    ordering_fields = ["name", "kind", "language", "created_at", "updated_at"]
+    conflict_actions = ("create", "update", "partial_update")  # an external_id another row has
+    ordering_fields = ["name", "kind", "language", "external_id", "created_at", "updated_at"]
     ordering = ["-created_at"]
-    search_fields = ["name"]
+    search_fields = ["name", "external_id"]
     facet_fields = ("kind", "language", "campaign_id")
 
     services = ServiceSet(

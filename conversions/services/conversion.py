@@ -100,10 +100,13 @@ def _aware(value: datetime, zone_name: str | None, organization: Organization) -
         zone = zoneinfo.ZoneInfo(zone_name) if zone_name else organization.zone
         value = value.replace(tzinfo=zone)
     try:
-        value.astimezone(UTC) - timedelta(days=ATTRIBUTION_WINDOW_MAX_DAYS)
+        value = value.astimezone(UTC)
+        value - timedelta(days=ATTRIBUTION_WINDOW_MAX_DAYS)
         timezone.localtime(value, organization.zone)
     except OverflowError:
         raise ValidationError({"converted_at": [DATETIME_OUT_OF_RANGE]}) from None
+    # In UTC: a wall-clock time of a repeated hour (a DST fold) compares unequal to every time of another zone
+    # (PEP 495), so a replay of it would be taken for a conflict with the stored (UTC) row.
     return value
 
 
