@@ -276,6 +276,13 @@ class Totals(RefundFigures):
     average: Decimal = Decimal("0.00")
     breakdown: list[CurrencyTotals] = field(default_factory=list)
 
+    @property
+    def refund_rate(self) -> Decimal:
+        """Refunded / gross, with tax, in percent to one decimal (0 without revenue)."""
+        if not self.amount_with_tax:
+            return Decimal("0.0")
+        return (self.refunded_amount_with_tax * 100 / self.amount_with_tax).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
 
 def conversions_totals(query: ReportQuery, *, mode: str = ReadMode.AUTO) -> Totals:
     """The seed's totals: reference-currency sums, per-currency breakdown, averages and distinct contacts.
