@@ -21,7 +21,7 @@ import pytest
 from django.core.management import call_command
 
 from conversions.models import RollupMark
-from conversions.services import campaign_create, delivery_create, refund_create
+from conversions.services import campaign_create, delivery_create, refund_create, touchpoint_create
 from conversions.tests.factories import ConversionFactory
 from reporting.models import ConversionRollup, CreditRollup
 from reporting.services import rollup_drain, rollup_repair
@@ -154,3 +154,41 @@ def test_the_nightly_check_and_rebuild_aggregates_cover_the_refunded_sums(api, o
     assert "Repaired 2 day(s)" in out.getvalue()
     assert ConversionRollup.objects.filter(currency="CZK").get(status="approved").refunded_revenue == Decimal("302.50")
     assert _get(api, "/conversions/totals", **RANGE) == before
+
+
+@pytest.mark.django_db
+def test_the_worked_example_of_docs_refunds_md(api, organization, rates, contacts):
+    x = campaign_create(organization=organization, name="X")
+    y = campaign_create(organization=organization, name="Y")
+    for hour, campaign in ((8, x), (9, y)):
+        touchpoint_create(
+            organization=organization, contact=contacts["one"], campaign=campaign, kind="click",
+            occurred_at=local(DAY, hour),
+        )  # fmt: skip
+    sold = ConversionFactory(
+        organization=organization, contact=contacts["one"], revenue="1000.00", revenue_without_tax="826.45",
+        currency="CZK", attribution_model="linear", converted_at=local(DAY, 10),
+    )  # fmt: skip
+    assert (sold.reference_revenue, sold.reference_revenue_without_tax) == (Decimal("40.00"), Decimal("33.06"))
+    first, _ = refund_create(organization=organization, conversion=sold, amount=Decimal("300.00"), reason="returned")
+    assert first.amount_without_tax == Decimal("247.94")
+    totals = _get(api, "/conversions/totals", **RANGE)["conversions"]
+    assert [totals[key] for key in ("conversionsAmountWTax", "refundedAmountWTax", "netAmountWTax")] == [40, 12, 28]
+    assert [totals[key] for key in ("conversionsAmountWoTax", "refundedAmountWoTax", "netAmountWoTax")] == [
+        33.06, 9.92, 23.14,
+    ]  # fmt: skip
+    czk = totals["breakdown"][0]
+    assert (czk["refundedAmountWoTax"], czk["netAmountWoTax"], czk["netAmountWTaxReference"]) == (247.94, 578.51, 28)
+    credited = _get(api, "/conversions/totals", campaignId=str(x.pk), **RANGE)["conversions"]
+    assert (credited["conversionsAmountWTax"], credited["refundedAmountWTax"], credited["netAmountWTax"]) == (20, 6, 14)
+    row = _get(api, "/conversions", **RANGE)["conversions"][0]
+    assert (row["refundedAmount"], row["netAmount"], row["netReferenceAmount"]) == (300, 700, 28)
+    second, _ = refund_create(organization=organization, conversion=sold, amount=Decimal("700.00"))
+    assert second.amount_without_tax == Decimal("578.51")
+    sold.refresh_from_db()
+    assert sold.status == "refunded" and sold.reference_net_revenue == Decimal("0.00")
+    both = _get(api, "/conversions/totals", status="approved,refunded", **RANGE)["conversions"]
+    assert (both["conversionsAmountWTax"], both["refundedAmountWTax"], both["netAmountWTax"]) == (40, 40, 0)
+    refund_create(organization=organization, conversion=sold, reverses=second)
+    sold.refresh_from_db()
+    assert sold.status == "approved" and (sold.net_revenue, sold.reference_net_revenue) == (700, Decimal("28.00"))
