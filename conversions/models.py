@@ -192,15 +192,21 @@ class Conversion(TenantModel):
         editable=False,
         help_text="Reference currency units per unit of the conversion's currency, at its date.",
     )
+    # The database default too, so rows loaded by raw SQL (bulk loads, the benchmark) have no refunds.
     refunded_revenue = models.DecimalField(
         max_digits=MONEY_MAX_DIGITS,
         decimal_places=2,
         default=Decimal("0.00"),
+        db_default=Decimal("0.00"),
         editable=False,
         help_text="Sum of the refund ledger's amounts (tax included), in the conversion's currency.",
     )
     refunded_revenue_without_tax = models.DecimalField(
-        max_digits=MONEY_MAX_DIGITS, decimal_places=2, default=Decimal("0.00"), editable=False
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        db_default=Decimal("0.00"),
+        editable=False,
     )
     reference_refunded_revenue = models.DecimalField(
         max_digits=REFERENCE_MONEY_MAX_DIGITS, decimal_places=2, null=True, blank=True, editable=False
@@ -315,9 +321,11 @@ class Attribution(TenantModel):
     reference_revenue_without_tax = models.DecimalField(
         max_digits=REFERENCE_MONEY_MAX_DIGITS, decimal_places=2, null=True, blank=True
     )
-    refunded_revenue = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=2, default=Decimal("0.00"))
+    refunded_revenue = models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=2, default=Decimal("0.00"), db_default=Decimal("0.00")
+    )
     refunded_revenue_without_tax = models.DecimalField(
-        max_digits=MONEY_MAX_DIGITS, decimal_places=2, default=Decimal("0.00")
+        max_digits=MONEY_MAX_DIGITS, decimal_places=2, default=Decimal("0.00"), db_default=Decimal("0.00")
     )
     reference_refunded_revenue = models.DecimalField(
         max_digits=REFERENCE_MONEY_MAX_DIGITS, decimal_places=2, null=True, blank=True
