@@ -126,10 +126,7 @@ class AttributionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Attribution
-        fields = [
-            "campaign_id", "delivery_id", "weight", "revenue", "reference_revenue", "refunded_revenue",
-            "reference_refunded_revenue",
-        ]  # fmt: skip
+        fields = ["campaign_id", "delivery_id", "weight", "revenue", "reference_revenue"]
         read_only_fields = fields
 
 
