@@ -326,3 +326,12 @@ def test_the_nightly_check_repairs_refunded_sums_from_the_ledger(conversion):
     conversion.refresh_from_db()
     assert conversion.refunded_revenue == D("10.00")
     assert not conversion_refunds_recount(conversion=conversion)
+
+
+def test_raising_the_revenue_of_a_refunded_conversion_refunds_the_increase(conversion):
+    _refund(conversion, amount="100.00")
+    conversion_update(conversion=conversion, revenue="120.00", revenue_without_tax="96.00")
+    conversion.refresh_from_db()
+    last = conversion.refunds.order_by("-created_at").first()
+    assert (last.amount, last.amount_without_tax, last.reason) == (D("20.00"), D("16.00"), "other")
+    assert conversion.status == Conversion.Status.REFUNDED and conversion.net_revenue == 0
