@@ -7,6 +7,8 @@ declares screens, the conversion actions and the read-only computed fields.
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Prefetch
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin
 from unfold.widgets import (
@@ -39,8 +41,8 @@ from core.exceptions import ConflictError
 from core.import_export import TenantImportExportMixin
 from core.services import ServiceSet
 
-from .models import Attribution, Campaign, Conversion, Delivery, ExchangeRate, Touchpoint
-from .resources import ConversionResource
+from .models import Attribution, Campaign, Conversion, Delivery, ExchangeRate, Refund, Touchpoint
+from .resources import CampaignResource, ConversionResource, DeliveryResource, RefundResource
 from .services import (
     campaign_create,
     campaign_delete,
@@ -56,6 +58,7 @@ from .services import (
     exchange_rate_delete,
     exchange_rate_set,
     exchange_rate_update,
+    refund_record,
     touchpoint_create,
     touchpoint_delete,
     touchpoint_update,
@@ -93,6 +96,18 @@ class CreditedDeliveryFilter(DeliveryFilter):
         return queryset.filter(pk__in=Attribution.objects.filter(delivery_id=value).values("conversion_id"))
 
 
+class RefundCreditedCampaignFilter(CampaignFilter):
+    """Refunds of conversions credited to a campaign (as in the API's ``campaign_id`` on /refunds/)."""
+
+    def filter_by(self, queryset, value):
+        return queryset.filter(conversion__in=Attribution.objects.filter(campaign_id=value).values("conversion_id"))
+
+
+class RefundCreditedDeliveryFilter(DeliveryFilter):
+    def filter_by(self, queryset, value):
+        return queryset.filter(conversion__in=Attribution.objects.filter(delivery_id=value).values("conversion_id"))
+
+
 # --- Campaigns, deliveries, touchpoints -----------------------------------------------------------------------------
 
 
@@ -112,16 +127,22 @@ class ListDisplayMixin:
 
 
 @admin.register(Campaign)
-class CampaignAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantHistoryAdmin):
+class CampaignAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantImportExportMixin, TenantHistoryAdmin):
+    resource_classes = [CampaignResource]
     list_display = ("short_name", "status", "language", "sent_local", "created_local")
     list_select_related = ("organization",)
     list_filter = ("status", "language", OrganizationFilter, "sent_at")
-    search_fields = ("name",)
-    fields = ("organization", "name", "status", "language", "sent_at")
+    search_fields = ("name", "external_id")
+    fields = ("organization", "name", "external_id", "status", "language", "sent_at")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
 
     services = ServiceSet(create=campaign_create, update=campaign_update, delete=campaign_delete)
+    actions = ("export_selected_csv",)
+
+    @admin.action(description="Export selected campaigns as CSV", permissions=["view"])
+    def export_selected_csv(self, request, queryset):
+        return self.export_csv_response(queryset, "campaigns.csv")
 
     @admin.display(description="sent at", ordering="sent_at")
     def sent_local(self, obj):
@@ -129,16 +150,22 @@ class CampaignAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantHistoryAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantHistoryAdmin):
+class DeliveryAdmin(HistoryDisplayMixin, ListDisplayMixin, TenantImportExportMixin, TenantHistoryAdmin):
+    resource_classes = [DeliveryResource]
     list_display = ("short_name", "kind", "campaign_name", "language", "created_local")
     list_filter = ("kind", CampaignFilter, "language", OrganizationFilter)
-    search_fields = ("name",)
-    fields = ("organization", "name", "kind", "campaign", "language")
+    search_fields = ("name", "external_id")
+    fields = ("organization", "name", "external_id", "kind", "campaign", "language")
     autocomplete_fields = ("campaign",)
     list_select_related = ("campaign", "organization")
     ordering = ("-created_at",)
 
     services = ServiceSet(create=delivery_create, update=delivery_update, delete=delivery_delete)
+    actions = ("export_selected_csv",)
+
+    @admin.action(description="Export selected deliveries as CSV", permissions=["view"])
+    def export_selected_csv(self, request, queryset):
+        return self.export_csv_response(queryset, "deliveries.csv")
 
     @admin.display(description="campaign", ordering="campaign__name")
     def campaign_name(self, obj):
@@ -259,6 +286,41 @@ class AttributionInline(CreditColumns, ReadOnlyInline):
         return super().get_queryset(request).select_related("conversion", "campaign", "delivery")
 
 
+class RefundInline(ReadOnlyInline):
+    """The conversion's refund ledger, read-only: entries are recorded with the "Refund…" action or form."""
+
+    model = Refund
+    fk_name = "conversion"
+    fields = (
+        "refunded_local",
+        "refund_amount",
+        "refund_amount_without_tax",
+        "reason",
+        "note",
+        "external_ref",
+        "reverses",
+    )
+    verbose_name_plural = "refunds (ledger, read-only)"
+    hide_title = True
+    empty_value_display = EMPTY
+    ordering = ("refunded_at", "created_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("conversion", "conversion__organization", "reverses")
+
+    @admin.display(description="refunded at")
+    def refunded_local(self, obj):
+        return local_time(obj.refunded_at, obj.conversion.organization.zone)
+
+    @admin.display(description="amount")
+    def refund_amount(self, obj):
+        return money(obj.amount, obj.conversion.currency)
+
+    @admin.display(description="without tax")
+    def refund_amount_without_tax(self, obj):
+        return money(obj.amount_without_tax, obj.conversion.currency)
+
+
 @admin.register(Conversion)
 class ConversionAdmin(HistoryDisplayMixin, TenantImportExportMixin, TenantHistoryAdmin):
     form = ConversionAdminForm
@@ -279,7 +341,7 @@ class ConversionAdmin(HistoryDisplayMixin, TenantImportExportMixin, TenantHistor
     autocomplete_fields = ("contact", "campaign", "delivery")
     list_select_related = ("organization", "contact")
     paginator = CappedCountPaginator
-    inlines = (AttributionInline,)
+    inlines = (AttributionInline, RefundInline)
     blank_means_default = ("currency", "attribution_model", "attribution_window", "metadata")
     conflict_field = "order_id"
     fieldsets = (
@@ -293,12 +355,13 @@ class ConversionAdmin(HistoryDisplayMixin, TenantImportExportMixin, TenantHistor
         {
             "fields": (
                 "converted_date", "reference_currency", "reference_amount", "reference_amount_without_tax",
-                "reference_rate", "id", "created_at", "updated_at",
+                "reference_rate", "refunded_amount", "net_amount", "reference_net_amount", "id", "created_at",
+                "updated_at",
             )
         },
     )  # fmt: skip
     readonly_fields = computed_fieldset[1]["fields"]
-    actions = ("approve", "reject", "refund", "reattribute", "export_selected_csv")
+    actions = ("approve", "reject", "refund", "refund_part", "reattribute", "export_selected_csv")
 
     def get_queryset(self, request):
         credit = Attribution.objects.select_related("campaign", "delivery")
@@ -349,6 +412,21 @@ class ConversionAdmin(HistoryDisplayMixin, TenantImportExportMixin, TenantHistor
     def reference_amount_without_tax(self, obj):
         return _reference_money(obj.reference_revenue_without_tax, obj.reference_currency)
 
+    @admin.display(description="refunded (ledger)")
+    def refunded_amount(self, obj):
+        without_tax = money(obj.refunded_revenue_without_tax, obj.currency)
+        return f"{money(obj.refunded_revenue, obj.currency)} (without tax {without_tax})"
+
+    @admin.display(description="net revenue")
+    def net_amount(self, obj):
+        return (
+            f"{money(obj.net_revenue, obj.currency)} (without tax {money(obj.net_revenue_without_tax, obj.currency)})"
+        )
+
+    @admin.display(description="reference net revenue")
+    def reference_net_amount(self, obj):
+        return _reference_money(obj.reference_net_revenue, obj.reference_currency)
+
     @admin.display(description="credit")
     def credit(self, obj):
         rows = [
@@ -388,9 +466,18 @@ class ConversionAdmin(HistoryDisplayMixin, TenantImportExportMixin, TenantHistor
     def reject(self, request, queryset):
         self._set_status(request, queryset, Conversion.Status.REJECTED)
 
-    @admin.action(description="Mark selected conversions refunded", permissions=["change"])
+    @admin.action(description="Mark selected conversions refunded (refund what remains)", permissions=["change"])
     def refund(self, request, queryset):
         self._set_status(request, queryset, Conversion.Status.REFUNDED)
+
+    @admin.action(description="Refund…", permissions=["change"])
+    def refund_part(self, request, queryset):
+        """Open the refund form (amount, reason, note) for the one selected conversion."""
+        selected = list(queryset.values_list("pk", flat=True)[:2])
+        if len(selected) != 1:
+            self.message_user(request, "Choose exactly one conversion to refund part of.", messages.WARNING)
+            return None
+        return HttpResponseRedirect(f"{reverse('admin:conversions_refund_add')}?conversion={selected[0]}")
 
     @admin.action(description="Re-attribute selected conversions", permissions=["change"])
     def reattribute(self, request, queryset):
@@ -439,6 +526,102 @@ class AttributionAdmin(CreditColumns, DerivedRowsAdmin):
         return local_time_cell(obj.created_at, obj.organization.zone)
 
 
+# --- Refunds --------------------------------------------------------------------------------------------------------
+
+
+class RefundAdminForm(forms.ModelForm):
+    amount = forms.DecimalField(
+        required=False,
+        max_digits=14,
+        decimal_places=2,
+        help_text="> 0, in the conversion's currency, tax included; at most what remains. Empty in a reversal.",
+        widget=UnfoldAdminDecimalFieldWidget,
+    )
+    amount_without_tax = forms.DecimalField(
+        required=False,
+        max_digits=14,
+        decimal_places=2,
+        help_text="Empty: the same share of the conversion's revenue without tax.",
+        widget=UnfoldAdminDecimalFieldWidget,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "refunded_at" in self.fields:
+            self.fields["refunded_at"].required = False
+            self.fields["refunded_at"].help_text = "Empty: now. Not before the conversion, not over 5 minutes ahead."
+
+    class Meta:
+        model = Refund
+        fields = (
+            "conversion",
+            "amount",
+            "amount_without_tax",
+            "reason",
+            "note",
+            "external_ref",
+            "refunded_at",
+            "reverses",
+        )
+
+
+@admin.register(Refund)
+class RefundAdmin(HistoryDisplayMixin, TenantImportExportMixin, TenantHistoryAdmin):
+    """The refund ledger of every conversion. Entries are added (the "Refund…" form, the CSV import) and never
+    changed or deleted here: a mistaken one is corrected by a reversal (an entry naming it in "reverses")."""
+
+    form = RefundAdminForm
+    resource_classes = [RefundResource]
+    list_display = ("refunded_local", "short_conversion", "refund_amount", "reason", "external_ref", "reverses_short")
+    list_display_links = ("refunded_local",)
+    list_filter = (
+        "reason", RefundCreditedCampaignFilter, RefundCreditedDeliveryFilter, OrganizationFilter, "refunded_at",
+    )  # fmt: skip
+    list_select_related = ("organization", "conversion", "reverses")
+    search_fields = ("external_ref", "conversion__order_id", "note")
+    search_help_text = "External ref, the conversion's order id, or note."
+    date_hierarchy = "refunded_at"
+    autocomplete_fields = ("conversion", "reverses")
+    paginator = CappedCountPaginator
+    empty_value_display = EMPTY
+    blank_means_default = ("amount", "amount_without_tax", "refunded_at", "external_ref", "reverses", "note")
+    conflict_field = "external_ref"
+    fields = RefundAdminForm.Meta.fields
+    services = ServiceSet(create=refund_record)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # immutable: a reversal corrects an entry
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_fields(self, request, obj=None):
+        return list(self.fields)
+
+    def organization_for_new_object(self, request, cleaned_data):
+        conversion = cleaned_data.get("conversion")  # offered only among the user's organizations' conversions
+        return conversion.organization if conversion is not None else None
+
+    def create_through_service(self, request, *, organization, fields):
+        return self.services.create(organization=organization, **fields)
+
+    @admin.display(description="refunded at", ordering="refunded_at")
+    def refunded_local(self, obj):
+        return local_time_cell(obj.refunded_at, obj.organization.zone)
+
+    @admin.display(description="conversion", ordering="conversion__converted_at")
+    def short_conversion(self, obj):
+        return truncated(obj.conversion, ORDER_ID_LENGTH)
+
+    @admin.display(description="amount", ordering="amount")
+    def refund_amount(self, obj):
+        return nowrap(money(obj.amount, obj.conversion.currency))
+
+    @admin.display(description="reverses")
+    def reverses_short(self, obj):
+        return truncated(obj.reverses, ORDER_ID_LENGTH) if obj.reverses_id else EMPTY
+
+
 # --- Exchange rates -------------------------------------------------------------------------------------------------
 
 
@@ -462,5 +645,5 @@ class ExchangeRateAdmin(ServiceAdminMixin, ModelAdmin):
         return exchange_rate_set(currency=fields["currency"], on_date=fields["date"], rate=fields["rate"])[0]
 
 
-for audited_model in (Campaign, Delivery, Conversion):
+for audited_model in (Campaign, Delivery, Conversion, Refund):
     register_history_log(audited_model)

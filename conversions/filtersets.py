@@ -7,11 +7,13 @@ caller's organization (``core.filtersets.organization_rows``). Every tenant Filt
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from contacts.models import Contact
 from core.filtersets import IsoDateTimeFilter, LowerCaseFilter, TenantFilterSet, UpperCaseFilter, organization_rows
 
-from .models import Attribution, Campaign, Conversion, Delivery, ExchangeRate, Touchpoint
+from .models import Attribution, Campaign, Conversion, Delivery, ExchangeRate, Refund, Touchpoint
 
 
 class CampaignFilterSet(TenantFilterSet):
@@ -19,20 +21,22 @@ class CampaignFilterSet(TenantFilterSet):
     language = LowerCaseFilter()
     sent_after = IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
     sent_before = IsoDateTimeFilter(field_name="sent_at", lookup_expr="lte")
+    external_id = django_filters.CharFilter()
 
     class Meta:
         model = Campaign
-        fields = ["status", "language", "sent_after", "sent_before"]
+        fields = ["status", "language", "sent_after", "sent_before", "external_id"]
 
 
 class DeliveryFilterSet(TenantFilterSet):
     kind = django_filters.ChoiceFilter(choices=Delivery.Kind.choices)
     campaign_id = django_filters.ModelChoiceFilter(field_name="campaign", queryset=organization_rows(Campaign))
     language = LowerCaseFilter()
+    external_id = django_filters.CharFilter()
 
     class Meta:
         model = Delivery
-        fields = ["kind", "campaign_id", "language"]
+        fields = ["kind", "campaign_id", "language", "external_id"]
 
 
 class TouchpointFilterSet(TenantFilterSet):
@@ -82,6 +86,26 @@ class ConversionFilterSet(TenantFilterSet):
         """
         target = "campaign" if name == "campaign_id" else "delivery"
         credited = Attribution.objects.filter(conversion=OuterRef("pk"), **{target: value})
+        return queryset.filter(Exists(credited))
+
+
+class RefundFilterSet(TenantFilterSet):
+    conversion_id = django_filters.ModelChoiceFilter(field_name="conversion", queryset=organization_rows(Conversion))
+    reason = django_filters.ChoiceFilter(choices=Refund.Reason.choices)
+    refunded_after = IsoDateTimeFilter(field_name="refunded_at", lookup_expr="gte")
+    refunded_before = IsoDateTimeFilter(field_name="refunded_at", lookup_expr="lte")
+    campaign_id = django_filters.ModelChoiceFilter(queryset=organization_rows(Campaign), method="filter_credited")
+    delivery_id = django_filters.ModelChoiceFilter(queryset=organization_rows(Delivery), method="filter_credited")
+
+    class Meta:
+        model = Refund
+        fields = ["conversion_id", "reason", "refunded_after", "refunded_before", "campaign_id", "delivery_id"]
+
+    @extend_schema_field(OpenApiTypes.UUID)
+    def filter_credited(self, queryset, name, value):
+        """Refunds of conversions credited to this campaign or delivery (explicitly or by touchpoints)."""
+        target = "campaign" if name == "campaign_id" else "delivery"
+        credited = Attribution.objects.filter(conversion=OuterRef("conversion_id"), **{target: value})
         return queryset.filter(Exists(credited))
 
 

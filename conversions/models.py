@@ -19,6 +19,7 @@ from core.validators import validate_country, validate_currency, validate_langua
 
 COUNT_MIN = 1
 TOUCHPOINT_EXTERNAL_ID_MAX_LENGTH = 255
+TARGET_EXTERNAL_ID_MAX_LENGTH = 100  # a campaign's or delivery's id in the customer's other systems
 COUNT_MAX = 1_000_000
 MONEY_MAX_DIGITS = 14  # twelve digits before the decimal point: 999,999,999,999.99
 MONEY_DECIMAL_PLACES = 2
@@ -32,6 +33,25 @@ ORIGIN_MAX_LENGTH = 50
 COUPON_CODE_MAX_LENGTH = 100
 NOTES_MAX_LENGTH = 2000
 NAME_MAX_LENGTH = 255
+# The money a conversion's credit rows split by weight (same names on Conversion and Attribution).
+CREDITED_MONEY_FIELDS = (
+    "revenue",
+    "revenue_without_tax",
+    "reference_revenue",
+    "reference_revenue_without_tax",
+    "refunded_revenue",
+    "refunded_revenue_without_tax",
+    "reference_refunded_revenue",
+    "reference_refunded_revenue_without_tax",
+)
+REFERENCE_MONEY_FIELDS = (
+    "reference_revenue",
+    "reference_revenue_without_tax",
+    "reference_refunded_revenue",
+    "reference_refunded_revenue_without_tax",
+)
+REFUND_NOTE_MAX_LENGTH = 2000
+REFUND_EXTERNAL_REF_MAX_LENGTH = 255
 
 
 class Campaign(TenantModel):
@@ -47,12 +67,26 @@ class Campaign(TenantModel):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     language = models.CharField(max_length=2, blank=True, default="", validators=[validate_language])
     sent_at = models.DateTimeField(null=True, blank=True)
+    external_id = models.CharField(
+        max_length=TARGET_EXTERNAL_ID_MAX_LENGTH,
+        null=True,
+        blank=True,
+        help_text="The id the customer's other systems use for this campaign: unique per organization when set.",
+    )
 
     history = audited()
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["organization", "-created_at"], name="campaign_org_created")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="campaign_unique_external_id",
+                violation_error_message="A campaign with this external_id already exists.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -69,6 +103,12 @@ class Delivery(TenantModel):
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SMARTFLOW)
     language = models.CharField(max_length=2, blank=True, default="", validators=[validate_language])
+    external_id = models.CharField(
+        max_length=TARGET_EXTERNAL_ID_MAX_LENGTH,
+        null=True,
+        blank=True,
+        help_text="The id the customer's other systems use for this delivery: unique per organization when set.",
+    )
 
     history = audited()
 
@@ -76,6 +116,14 @@ class Delivery(TenantModel):
         ordering = ["-created_at"]
         verbose_name_plural = "deliveries"
         indexes = [models.Index(fields=["organization", "-created_at"], name="delivery_org_created")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="delivery_unique_external_id",
+                violation_error_message="A delivery with this external_id already exists.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -131,6 +179,9 @@ class Conversion(TenantModel):
     ``converted_date`` is the day of ``converted_at`` in the organization's time zone, kept so that reports
     and rollups cut days without a time-zone conversion per row. Reference amounts are in the organization's
     reference currency at the rate of that day, ``null`` while no rate is known.
+
+    The ``refunded_*`` columns are the sums of the conversion's refund ledger (``Refund``), kept on the row by the
+    refund service under the conversion's row lock, so limits are checked and reports summed without a join.
     """
 
     class Type(models.TextChoices):
@@ -170,6 +221,28 @@ class Conversion(TenantModel):
         editable=False,
         help_text="Reference currency units per unit of the conversion's currency, at its date.",
     )
+    # The database default too, so rows loaded by raw SQL (bulk loads, the benchmark) have no refunds.
+    refunded_revenue = models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        db_default=Decimal("0.00"),
+        editable=False,
+        help_text="Sum of the refund ledger's amounts (tax included), in the conversion's currency.",
+    )
+    refunded_revenue_without_tax = models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        db_default=Decimal("0.00"),
+        editable=False,
+    )
+    reference_refunded_revenue = models.DecimalField(
+        max_digits=REFERENCE_MONEY_MAX_DIGITS, decimal_places=2, null=True, blank=True, editable=False
+    )
+    reference_refunded_revenue_without_tax = models.DecimalField(
+        max_digits=REFERENCE_MONEY_MAX_DIGITS, decimal_places=2, null=True, blank=True, editable=False
+    )
     order_id = models.CharField(max_length=ORDER_ID_MAX_LENGTH, null=True, blank=True)
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -208,6 +281,13 @@ class Conversion(TenantModel):
                 violation_error_message="Revenues must be ≥ 0 and revenue_without_tax ≤ revenue.",
             ),
             models.CheckConstraint(
+                condition=Q(refunded_revenue__gte=0, refunded_revenue_without_tax__gte=0)
+                & Q(refunded_revenue__lte=models.F("revenue"))
+                & Q(refunded_revenue_without_tax__lte=models.F("revenue_without_tax")),
+                name="conversion_refunded_range",
+                violation_error_message="Refunds must not exceed the revenue.",
+            ),
+            models.CheckConstraint(
                 condition=Q(payout__isnull=True) | Q(payout__gte=0),
                 name="conversion_payout_non_negative",
                 violation_error_message="payout must be ≥ 0.",
@@ -230,6 +310,26 @@ class Conversion(TenantModel):
     def __str__(self) -> str:
         return self.order_id or f"{self.get_type_display()} {self.converted_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def net_revenue(self) -> Decimal:
+        return self.revenue - self.refunded_revenue
+
+    @property
+    def net_revenue_without_tax(self) -> Decimal:
+        return self.revenue_without_tax - self.refunded_revenue_without_tax
+
+    @property
+    def reference_net_revenue(self) -> Decimal | None:
+        if self.reference_revenue is None or self.reference_refunded_revenue is None:
+            return None
+        return self.reference_revenue - self.reference_refunded_revenue
+
+    @property
+    def reference_net_revenue_without_tax(self) -> Decimal | None:
+        if self.reference_revenue_without_tax is None or self.reference_refunded_revenue_without_tax is None:
+            return None
+        return self.reference_revenue_without_tax - self.reference_refunded_revenue_without_tax
+
 
 class Attribution(TenantModel):
     """The share of one conversion credited to a campaign and/or delivery.
@@ -248,6 +348,18 @@ class Attribution(TenantModel):
         max_digits=REFERENCE_MONEY_MAX_DIGITS, decimal_places=2, null=True, blank=True
     )
     reference_revenue_without_tax = models.DecimalField(
+        max_digits=REFERENCE_MONEY_MAX_DIGITS, decimal_places=2, null=True, blank=True
+    )
+    refunded_revenue = models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=2, default=Decimal("0.00"), db_default=Decimal("0.00")
+    )
+    refunded_revenue_without_tax = models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=2, default=Decimal("0.00"), db_default=Decimal("0.00")
+    )
+    reference_refunded_revenue = models.DecimalField(
+        max_digits=REFERENCE_MONEY_MAX_DIGITS, decimal_places=2, null=True, blank=True
+    )
+    reference_refunded_revenue_without_tax = models.DecimalField(
         max_digits=REFERENCE_MONEY_MAX_DIGITS, decimal_places=2, null=True, blank=True
     )
 
@@ -272,6 +384,77 @@ class Attribution(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.weight} of {self.conversion_id}"
+
+
+class Refund(TenantModel):
+    """One entry of a conversion's refund ledger: money given back, in the conversion's currency, tax included.
+
+    Entries are never changed or deleted (the API answers 405, the admin shows them read-only). A mistaken refund
+    is corrected by a *reversal*: a new entry that names it in ``reverses`` and carries the opposite (negative)
+    amounts, so the ledger's plain sum is always what was refunded. A refund is reversed at most once (a unique
+    one-to-one link), and a reversal cannot itself be reversed.
+    """
+
+    class Reason(models.TextChoices):
+        RETURNED = "returned", "Returned"
+        CANCELLED = "cancelled", "Cancelled"
+        FRAUD = "fraud", "Fraud"
+        CHARGEBACK = "chargeback", "Chargeback"
+        GOODWILL = "goodwill", "Goodwill"
+        OTHER = "other", "Other"
+
+    conversion = models.ForeignKey(Conversion, on_delete=models.CASCADE, related_name="refunds")
+    amount = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=2)
+    amount_without_tax = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=2)
+    reason = models.CharField(max_length=20, choices=Reason.choices, default=Reason.OTHER)
+    note = models.TextField(max_length=REFUND_NOTE_MAX_LENGTH, blank=True, default="")
+    external_ref = models.CharField(
+        max_length=REFUND_EXTERNAL_REF_MAX_LENGTH,
+        null=True,
+        blank=True,
+        help_text="The shop's id of this refund: unique per organization when set, the deduplication key.",
+    )
+    refunded_at = models.DateTimeField()
+    reverses = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reversal",
+        help_text="The refund this entry reverses (its amounts are the opposite of that refund's).",
+    )
+
+    history = audited()
+
+    class Meta:
+        ordering = ["-refunded_at", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_ref"],
+                condition=Q(external_ref__isnull=False),
+                name="refund_unique_external_ref",
+                violation_error_message="A refund with this external_ref already exists.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(reverses__isnull=True, amount__gt=0, amount_without_tax__gte=0)
+                    & Q(amount_without_tax__lte=models.F("amount"))
+                )
+                | (
+                    Q(reverses__isnull=False, amount__lt=0, amount_without_tax__lte=0)
+                    & Q(amount_without_tax__gte=models.F("amount"))
+                ),
+                name="refund_amount_sign",
+                violation_error_message="A refund is > 0 (a reversal < 0), and its amount without tax within it.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "-refunded_at"], name="refund_org_time"),
+            models.Index(fields=["conversion", "refunded_at"], name="refund_conversion_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} of {self.conversion_id}"
 
 
 class ExchangeRate(models.Model):

@@ -51,11 +51,15 @@ class RateLookup:
 
 def apply_reference_amounts(conversion, rate_lookup: RateLookup) -> None:
     """Set a conversion's rate and reference amounts from its currency, reference currency and local day (all
-    ``None`` while a rate is missing). The one place this arithmetic lives: new writes and revaluations use it."""
+    ``None`` while a rate is missing). The one place this arithmetic lives: new writes, refunds and revaluations
+    use it."""
     rate = rate_lookup(conversion.currency, conversion.reference_currency, conversion.converted_date)
     conversion.reference_rate = None if rate is None else rate.quantize(RATE_QUANTUM)
     conversion.reference_revenue = convert(conversion.revenue, rate)
     conversion.reference_revenue_without_tax = convert(conversion.revenue_without_tax, rate)
+    # Refunds convert at their conversion's rate, as one sum: a full refund is exactly the reference revenue.
+    conversion.reference_refunded_revenue = convert(conversion.refunded_revenue, rate)
+    conversion.reference_refunded_revenue_without_tax = convert(conversion.refunded_revenue_without_tax, rate)
 
 
 def convert(amount: Decimal | None, rate: Decimal | None) -> Decimal | None:

@@ -178,7 +178,8 @@ class ServiceResource(resources.ModelResource):
 
 
 def _service_argument(column: str) -> str:
-    return column[:-3] if column.endswith("_id") and column not in ("order_id", "client_contact_id") else column
+    own_ids = ("order_id", "client_contact_id", "external_id")  # a row's own identifiers, not references
+    return column[:-3] if column.endswith("_id") and column not in own_ids else column
 
 
 def _column_errors(error: ValidationError) -> ValidationError:

@@ -27,7 +27,17 @@ from .models import (
     CreditRollup,
 )
 
-MONEY_MEASURES = ("revenue", "revenue_without_tax", "reference_revenue", "reference_revenue_without_tax")
+# The same names on conversions, credit rows and both rollups: gross amounts, then what their refunds gave back.
+MONEY_MEASURES = (
+    "revenue",
+    "revenue_without_tax",
+    "reference_revenue",
+    "reference_revenue_without_tax",
+    "refunded_revenue",
+    "refunded_revenue_without_tax",
+    "reference_refunded_revenue",
+    "reference_refunded_revenue_without_tax",
+)
 SUM_MEASURES = ("rows", "number", *MONEY_MEASURES)
 CONTACTS_MEASURE = "contacts"
 

@@ -126,12 +126,22 @@ class Sums:
     revenue_without_tax: Decimal = Decimal(0)
     reference_revenue: Decimal = Decimal(0)
     reference_revenue_without_tax: Decimal = Decimal(0)
+    refunded_revenue: Decimal = Decimal(0)
+    refunded_revenue_without_tax: Decimal = Decimal(0)
+    reference_refunded_revenue: Decimal = Decimal(0)
+    reference_refunded_revenue_without_tax: Decimal = Decimal(0)
     contacts: int = 0
 
     def add_row(self, row: dict) -> None:
         self.number += Decimal(row["m_number"])
         for measure in MONEY_MEASURES:
             setattr(self, measure, getattr(self, measure) + row[f"m_{measure}"])
+
+    def add(self, other: "Sums") -> None:
+        """Add another group's sums (numbers and money; distinct contacts do not add up)."""
+        self.number += other.number
+        for measure in MONEY_MEASURES:
+            setattr(self, measure, getattr(self, measure) + getattr(other, measure))
 
 
 def round_money(value: Decimal) -> Decimal:
@@ -217,26 +227,61 @@ def _unique_contacts(query: ReportQuery) -> int:
 
 
 @dataclass(frozen=True)
-class CurrencyTotals:
-    currency: str
-    amount_without_tax: Decimal
-    amount_with_tax: Decimal
-    number: Decimal
-    average: Decimal
-    reference_amount_without_tax: Decimal
-    reference_amount_with_tax: Decimal
+class RefundFigures:
+    """Gross (the amounts as sold), refunded (their refund ledgers' sums) and net (gross − refunded), rounded."""
+
+    refunded_amount_without_tax: Decimal = Decimal("0.00")
+    refunded_amount_with_tax: Decimal = Decimal("0.00")
+    net_amount_without_tax: Decimal = Decimal("0.00")
+    net_amount_with_tax: Decimal = Decimal("0.00")
+
+
+def _refund_figures(sums: "Sums", *, reference: bool) -> dict:
+    """The refunded and net figures of ``sums`` in the reference or the original currency. Net is rounded from the
+    exact difference, so a fully refunded set of conversions nets to exactly 0."""
+    prefix = "reference_" if reference else ""
+    gross = getattr(sums, f"{prefix}revenue"), getattr(sums, f"{prefix}revenue_without_tax")
+    refunded = getattr(sums, f"{prefix}refunded_revenue"), getattr(sums, f"{prefix}refunded_revenue_without_tax")
+    return {
+        "refunded_amount_with_tax": round_money(refunded[0]),
+        "refunded_amount_without_tax": round_money(refunded[1]),
+        "net_amount_with_tax": round_money(gross[0] - refunded[0]),
+        "net_amount_without_tax": round_money(gross[1] - refunded[1]),
+    }
 
 
 @dataclass(frozen=True)
-class Totals:
-    currency: str
-    unique_contacts: int
-    average_unique: Decimal
-    amount_without_tax: Decimal
-    amount_with_tax: Decimal
-    number: Decimal
-    average: Decimal
-    breakdown: list[CurrencyTotals]
+class CurrencyTotals(RefundFigures):
+    currency: str = ""
+    amount_without_tax: Decimal = Decimal("0.00")
+    amount_with_tax: Decimal = Decimal("0.00")
+    number: Decimal = Decimal(0)
+    average: Decimal = Decimal("0.00")
+    reference_amount_without_tax: Decimal = Decimal("0.00")
+    reference_amount_with_tax: Decimal = Decimal("0.00")
+    reference_refunded_amount_without_tax: Decimal = Decimal("0.00")
+    reference_refunded_amount_with_tax: Decimal = Decimal("0.00")
+    reference_net_amount_without_tax: Decimal = Decimal("0.00")
+    reference_net_amount_with_tax: Decimal = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Totals(RefundFigures):
+    currency: str = ""
+    unique_contacts: int = 0
+    average_unique: Decimal = Decimal("0.00")
+    amount_without_tax: Decimal = Decimal("0.00")
+    amount_with_tax: Decimal = Decimal("0.00")
+    number: Decimal = Decimal(0)
+    average: Decimal = Decimal("0.00")
+    breakdown: list[CurrencyTotals] = field(default_factory=list)
+
+    @property
+    def refund_rate(self) -> Decimal:
+        """Refunded / gross, with tax, in percent to one decimal (0 without revenue)."""
+        if not self.amount_with_tax:
+            return Decimal("0.0")
+        return (self.refunded_amount_with_tax * 100 / self.amount_with_tax).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
 def conversions_totals(query: ReportQuery, *, mode: str = ReadMode.AUTO) -> Totals:
@@ -251,11 +296,12 @@ def conversions_totals(query: ReportQuery, *, mode: str = ReadMode.AUTO) -> Tota
     overall = Sums()
     breakdown = []
     for (currency,), sums in per_currency.items():
-        overall.number += sums.number
-        overall.reference_revenue += sums.reference_revenue
-        overall.reference_revenue_without_tax += sums.reference_revenue_without_tax
+        overall.add(sums)
+        reference_refunds = _refund_figures(sums, reference=True)
         breakdown.append(
             CurrencyTotals(
+                **_refund_figures(sums, reference=False),
+                **{f"reference_{name}": value for name, value in reference_refunds.items()},
                 currency=currency,
                 amount_without_tax=round_money(sums.revenue_without_tax),
                 amount_with_tax=round_money(sums.revenue),
@@ -268,6 +314,7 @@ def conversions_totals(query: ReportQuery, *, mode: str = ReadMode.AUTO) -> Tota
     breakdown.sort(key=lambda row: (-row.number, row.currency))
     unique_contacts = _unique_contacts(query)
     return Totals(
+        **_refund_figures(overall, reference=True),
         currency=query.organization.reference_currency,
         unique_contacts=unique_contacts,
         average_unique=_divide(overall.reference_revenue, unique_contacts),
@@ -283,17 +330,18 @@ def conversions_totals(query: ReportQuery, *, mode: str = ReadMode.AUTO) -> Tota
 
 
 @dataclass(frozen=True)
-class SeriesRow:
-    key: object  # the interval's first day, the hour or the ISO weekday
-    number: Decimal
-    amount_without_tax: Decimal
-    amount_with_tax: Decimal
-    unique_contacts: int
+class SeriesRow(RefundFigures):
+    key: object = None  # the interval's first day, the hour or the ISO weekday
+    number: Decimal = Decimal(0)
+    amount_without_tax: Decimal = Decimal("0.00")
+    amount_with_tax: Decimal = Decimal("0.00")
+    unique_contacts: int = 0
 
 
 def _series_row(key, sums: Sums | None) -> SeriesRow:
     sums = sums or Sums()
     return SeriesRow(
+        **_refund_figures(sums, reference=True),
         key=key,
         number=_number(sums.number),
         amount_without_tax=round_money(sums.reference_revenue_without_tax),
@@ -454,15 +502,15 @@ def previous_period(query: ReportQuery) -> ReportQuery:
 
 
 @dataclass(frozen=True)
-class PeriodSums:
+class PeriodSums(RefundFigures):
     """The sums of the days ``first..last`` (inclusive), in reference currency; no distinct contacts (they do not
     add up across days)."""
 
-    first: date
-    last: date
-    number: Decimal
-    amount_without_tax: Decimal
-    amount_with_tax: Decimal
+    first: date = date.min
+    last: date = date.min
+    number: Decimal = Decimal(0)
+    amount_without_tax: Decimal = Decimal("0.00")
+    amount_with_tax: Decimal = Decimal("0.00")
 
 
 def conversions_period_sums(query: ReportQuery, *, periods: Sequence[tuple[date, date]]) -> list[PeriodSums]:
@@ -479,11 +527,10 @@ def conversions_period_sums(query: ReportQuery, *, periods: Sequence[tuple[date,
         total = Sums()
         for day, sums in day_sums.items():
             if first <= day <= last:
-                total.number += sums.number
-                total.reference_revenue += sums.reference_revenue
-                total.reference_revenue_without_tax += sums.reference_revenue_without_tax
+                total.add(sums)
         rows.append(
             PeriodSums(
+                **_refund_figures(total, reference=True),
                 first=first,
                 last=last,
                 number=_number(total.number),
@@ -502,13 +549,13 @@ def _by_origin() -> Grouping:
 
 
 @dataclass(frozen=True)
-class BreakdownRow:
+class BreakdownRow(RefundFigures):
     """One value of a dimension: number, reference amounts, and the original-currency amounts by currency."""
 
-    key: str
-    number: Decimal
-    amount_without_tax: Decimal
-    amount_with_tax: Decimal
+    key: str = ""
+    number: Decimal = Decimal(0)
+    amount_without_tax: Decimal = Decimal("0.00")
+    amount_with_tax: Decimal = Decimal("0.00")
 
 
 def conversions_breakdown(query: ReportQuery, *, by: str, mode: str = ReadMode.AUTO) -> list[BreakdownRow]:
@@ -520,6 +567,7 @@ def conversions_breakdown(query: ReportQuery, *, by: str, mode: str = ReadMode.A
     grouped = _grouped(query, {by: grouping}, mode=mode, with_contacts=False)
     rows = [
         BreakdownRow(
+            **_refund_figures(sums, reference=True),
             key=key[0] or "",
             number=_number(sums.number),
             amount_without_tax=round_money(sums.reference_revenue_without_tax),

@@ -43,16 +43,25 @@ def test_schema_is_valid_openapi_3(schema):
 
 def test_schema_lists_every_route_and_method(schema):
     expected = routed_paths()
-    assert len(expected) == 13
+    assert len(expected) == 15
     assert expected <= set(schema["paths"])
     for path in expected:
         methods = set(schema["paths"][path]) - {"parameters"}
-        if path.endswith("/batch/"):
+        if path.startswith("/api/v1/refunds/"):
+            assert methods == {"get"}, path  # the ledger is immutable; refunds are recorded on their conversion
+        elif path.endswith("/batch/"):
             assert methods == {"post"}
         elif "{id}" in path:
             assert methods == {"get", "put", "patch", "delete"}, path
         else:
             assert methods == {"get", "post"}, path
+
+
+def test_a_conversions_refunds_are_listed_and_recorded_on_its_own_path(schema):
+    item = schema["paths"]["/api/v1/conversions/{conversion_id}/refunds/"]
+    assert set(item) - {"parameters"} == {"get", "post"}
+    assert {"201", "200", "400", "404", "409"} <= set(item["post"]["responses"])
+    assert "Idempotent-Replayed" in item["post"]["responses"]["200"]["headers"]
 
 
 def test_single_objects_are_documented_in_the_data_envelope(schema):

@@ -30,7 +30,9 @@ OFFSET_MESSAGE = "The UTC offset must be between -15:59 and +15:59."
 TENANT_ROUTES = [
     (prefix, viewset)
     for prefix, viewset, _ in [*contacts_router.registry, *conversions_router.registry]
-    if prefix != "exchange-rates"  # shared, read-only for API keys
+    # Not exchange rates (shared, read-only for API keys) nor the refund ledger, read-only at /refunds/: refunds are
+    # written on their conversion's path, covered on its own below.
+    if prefix != "exchange-rates" and "post" in viewset.http_method_names
 ]
 
 
@@ -47,8 +49,9 @@ def datetime_filters() -> list[tuple[str, str]]:
 def test_every_resource_with_date_times_is_covered():
     assert {url for url, _ in datetime_filters()} == {
         "/api/v1/contacts/", "/api/v1/campaigns/", "/api/v1/deliveries/", "/api/v1/touchpoints/",
-        "/api/v1/conversions/",
+        "/api/v1/conversions/", "/api/v1/refunds/",
     }  # fmt: skip
+    assert ("/api/v1/refunds/", "refunded_after") in datetime_filters()
     assert ("/api/v1/conversions/", "converted_after") in datetime_filters()
     assert ("/api/v1/touchpoints/", "occurred_before") in datetime_filters()
     assert ("/api/v1/campaigns/", "sent_after") in datetime_filters()
@@ -130,6 +133,21 @@ def test_a_body_date_time_takes_offsets_up_to_15_59_and_refuses_16_00(api, organ
     assert MODELS[prefix].objects.count() == count + 1  # the one stored above, nothing else
 
 
+def test_a_refunds_date_time_takes_offsets_up_to_15_59_and_refuses_16_00(api, organization):
+    from datetime import UTC, datetime
+
+    conversion = ConversionFactory(organization=organization, converted_at=datetime(2025, 12, 1, tzinfo=UTC))
+    url = f"/api/v1/conversions/{conversion.pk}/refunds/"
+    for offset in JUST_INSIDE:
+        response = api.post(url, {"amount": "1.00", "refunded_at": f"2026-01-01T00:00:00{offset}"}, format="json")
+        assert response.status_code == 201, (offset, response.content)
+    for offset in JUST_OUTSIDE:
+        response = api.post(url, {"amount": "1.00", "refunded_at": f"2026-01-01T00:00:00{offset}"}, format="json")
+        assert_400_on(response, "refunded_at")
+        assert response.json()["error"]["fields"]["refunded_at"] == [OFFSET_MESSAGE]
+    assert conversion.refunds.count() == 2
+
+
 def test_a_batch_item_with_an_offset_beyond_15_59_fails_alone(api, organization):
     items = [{"converted_at": "2026-01-01T00:00:00+16:00"}, {"converted_at": "2026-01-01T00:00:00+15:59"}]
     response = api.post("/api/v1/conversions/batch/", {"conversions": items}, format="json")
@@ -200,13 +218,14 @@ def write_requests(organization) -> list[tuple[str, str]]:
         instance = stored(prefix, organization)
         requests += [("put", f"/api/v1/{prefix}/{instance.pk}/"), ("patch", f"/api/v1/{prefix}/{instance.pk}/")]
     requests.append(("post", "/api/v1/conversions/batch/"))
+    requests.append(("post", f"/api/v1/conversions/{stored('conversions', organization).pk}/refunds/"))
     return requests
 
 
 @pytest.mark.parametrize("content_type", ["application/json", None])
 def test_an_empty_body_on_any_write_is_a_400(api, organization, content_type):
     requests = write_requests(organization)
-    assert len(requests) == 5 * 3 + 1
+    assert len(requests) == 5 * 3 + 2  # five resources' POST/PUT/PATCH, the batch, a conversion's refunds
     counts = {model: model.objects.count() for model in MODELS.values()}
     for method, url in requests:
         kwargs = {"content_type": content_type} if content_type else {}
@@ -317,7 +336,8 @@ def test_every_null_a_reporting_row_serves_is_nullable_in_the_schema(api, organi
     for name in nulls:
         assert properties[name].get("nullable") is True, name
     for name in set(properties) - {"contactId", "clientContactId", "firstName", "surname", "country", "orderId",
-                                   "deliveryId", "campaignId", "conversionsReferenceAmount"}:  # fmt: skip
+                                   "deliveryId", "campaignId", "conversionsReferenceAmount",
+                                   "netReferenceAmount"}:  # fmt: skip
         assert not properties[name].get("nullable"), name
 
 
@@ -392,9 +412,9 @@ def test_every_request_body_refuses_unknown_fields_and_is_required(schema):
         ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
         component = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
         assert component["additionalProperties"] is False, (method, path)
-    # six resources' POST/PUT/PATCH, the batch, exchange rates' (a 403 for keys), a webhook secret's rotation (the
-    # other webhook actions take an empty object, which the schema shows as no body)
-    assert bodies == 6 * 3 + 1 + 3 + 1
+    # six resources' POST/PUT/PATCH, the batch, exchange rates' (a 403 for keys), a conversion's refunds (POST), a
+    # webhook secret's rotation (the other webhook actions take an empty object, which the schema shows as no body)
+    assert bodies == 6 * 3 + 1 + 3 + 1 + 1
 
 
 def test_fixed_choices_are_enums_in_the_schema(schema):

@@ -51,6 +51,16 @@ REFUSALS_THE_SCHEMA_CANNOT_STATE = [
     # Rules between fields and against the clock.
     (r"dateFrom", r"^Must not be after dateTo\.$"),
     (r"revenue_without_tax", r"^Must not be greater than revenue\.$"),
+    # Everflow's adapter (/compat/everflow/): its date is read in timezone_id and only when is_now is false, its
+    # amounts only when their is_*_submitted flag is true, and per-conversion amounts × count stay within our limit.
+    (
+        r"date",
+        r"^Required when is_now is false\.$|^Not a valid date and time\.|^Must not be more than 5 minutes"
+        r" in the future\.$|^Datetime value out of range\.$",
+    ),
+    (r"payout_amount|revenue_amount", r"^Required when is_\w+_submitted is true\.$"),
+    (r"sale_amount|payout_amount", r"^Must be ≤ \d+\.\d\d\.$"),
+    (r"sale_amount|payout_amount|revenue_amount", r"no more than \d+ (decimal places|digits in total)"),
 ]
 
 

@@ -12,7 +12,13 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from conversions.services import conversion_create, conversion_delete, conversion_update, conversions_create_batch
+from conversions.services import (
+    conversion_create,
+    conversion_delete,
+    conversion_update,
+    conversions_create_batch,
+    refund_create,
+)
 from core.models import FollowUp
 from webhooks import services
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -67,6 +73,20 @@ def test_update_delete_and_batch_record_their_events(organization, receiver, dja
     assert sorted(types) == sorted(["conversion.created"] * 3 + ["conversion.updated", "conversion.deleted"])
     updated = next(json.loads(r.body) for r in receiver.requests if json.loads(r.body)["type"] == "conversion.updated")
     assert Decimal(str(updated["data"]["revenue"])) == Decimal("11.00")
+
+
+def test_a_refund_and_the_status_refunded_record_refund_created_as_the_api_shows_it(
+    api, organization, receiver, django_capture_on_commit_callbacks
+):
+    _endpoint(organization, receiver.url, events=["refund.created"])
+    with django_capture_on_commit_callbacks(execute=True):
+        conversion, _ = conversion_create(organization=organization, revenue="100.00")
+        refund, _ = refund_create(organization=organization, conversion=conversion, amount="30.00")
+        conversion_update(conversion=conversion, status="refunded")  # records a refund of the 70.00 left
+    bodies = [json.loads(request.body) for request in receiver.requests]
+    assert [body["type"] for body in bodies] == ["refund.created", "refund.created"]  # no conversion events
+    assert bodies[0]["data"] == api.get(f"/api/v1/refunds/{refund.pk}/").json()["data"]
+    assert sorted(Decimal(str(body["data"]["amount"])) for body in bodies) == [Decimal("30.00"), Decimal("70.00")]
 
 
 def test_a_rolled_back_write_records_no_event(organization, receiver):

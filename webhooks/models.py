@@ -17,9 +17,16 @@ WEBHOOK_DESCRIPTION_MAX_LENGTH = 500
 WEBHOOK_REQUEST_BODY_MAX_LENGTH = 65536  # what the log keeps of a body sent
 WEBHOOK_RESPONSE_MAX_BYTES = 65536  # what is read of a receiver's answer
 
-# The event types an endpoint may subscribe to. ``refund.created`` joins them when refunds exist: the refund
-# service then calls ``event_record(type="refund.created", ...)`` in its transaction, as the conversion services do.
-EVENT_TYPES = ("conversion.created", "conversion.updated", "conversion.deleted", "touchpoint.created")
+# The event types an endpoint may subscribe to; each is recorded by the service that makes the change, in its
+# transaction (``conversions.services.events``). ``refund.created``: every ledger entry (a refund, a reversal, the
+# refund that setting the status ``refunded`` records).
+EVENT_TYPES = (
+    "conversion.created",
+    "conversion.updated",
+    "conversion.deleted",
+    "refund.created",
+    "touchpoint.created",
+)
 TEST_EVENT_TYPE = "webhook.test"  # "send a test event": sent to one endpoint whatever it subscribes to
 
 

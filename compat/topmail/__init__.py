@@ -1,1 +1,1 @@
-"""Topmail adapter (see docs/migration.md)."""
+"""Topmail adapter (see docs/migration-topmail.md): Topmail clients change only their base URL."""

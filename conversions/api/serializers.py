@@ -27,6 +27,7 @@ from ..models import (
     Conversion,
     Delivery,
     ExchangeRate,
+    Refund,
     Touchpoint,
 )
 from ..selectors import rows_by_pk
@@ -65,6 +66,11 @@ def money(**kwargs) -> serializers.DecimalField:
     )
 
 
+def derived_money(**kwargs) -> serializers.DecimalField:
+    """A read-only amount the services derive (refunded and net amounts), rendered as a JSON number."""
+    return serializers.DecimalField(max_digits=None, decimal_places=MONEY_DECIMAL_PLACES, read_only=True, **kwargs)
+
+
 class WallClockDateTimeField(DateTimeField):
     """ISO 8601 in; a time without an offset stays naive so the service reads it in the payload's ``timezone``
     or the organization's zone (DRF would otherwise pin it to UTC). Stored times are aware and render as UTC; an
@@ -85,8 +91,9 @@ class CampaignSerializer(TenantModelSerializer):
 
     class Meta:
         model = Campaign
-        fields = ["id", "name", "status", "language", "sent_at", "created_at", "updated_at"]
+        fields = ["id", "name", "status", "language", "sent_at", "external_id", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {"external_id": {"validators": []}}  # uniqueness is the service's rule (409)
 
 
 class DeliverySerializer(TenantModelSerializer):
@@ -95,8 +102,9 @@ class DeliverySerializer(TenantModelSerializer):
 
     class Meta:
         model = Delivery
-        fields = ["id", "name", "campaign_id", "kind", "language", "created_at", "updated_at"]
+        fields = ["id", "name", "campaign_id", "kind", "language", "external_id", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {"external_id": {"validators": []}}  # uniqueness is the service's rule (409)
 
 
 class TouchpointSerializer(TenantModelSerializer):
@@ -174,11 +182,24 @@ class ConversionSerializer(TenantModelSerializer):
         help_text="IANA zone name in which an offset-less converted_at is read.",
     )
 
+    refunded_revenue = derived_money(help_text="Sum of the refund ledger, tax included, in `currency`.")
+    refunded_revenue_without_tax = derived_money(help_text="Sum of the refund ledger without tax, in `currency`.")
+    net_revenue = derived_money(help_text="revenue − refunded_revenue.")
+    net_revenue_without_tax = derived_money(help_text="revenue_without_tax − refunded_revenue_without_tax.")
+    reference_net_revenue = derived_money(
+        allow_null=True,
+        help_text="reference_revenue − the refunds at the conversion's rate; exactly 0 when fully refunded. "
+        "Null while no rate is known.",
+    )
+    reference_net_revenue_without_tax = derived_money(allow_null=True, help_text="The same without tax.")
+
     class Meta:
         model = Conversion
         fields = [
             "id", "contact_id", "email", "type", "status", "count", "revenue", "revenue_without_tax", "payout",
-            "currency", "reference_revenue", "reference_revenue_without_tax", "reference_currency", "order_id",
+            "currency", "reference_revenue", "reference_revenue_without_tax", "reference_currency",
+            "refunded_revenue", "refunded_revenue_without_tax", "net_revenue", "net_revenue_without_tax",
+            "reference_net_revenue", "reference_net_revenue_without_tax", "order_id",
             "campaign_id", "delivery_id", "attribution_model", "attribution_window", "attributions", "origin",
             "country", "coupon_code", "notes", "metadata", "converted_at", "timezone", "created_at", "updated_at",
         ]  # fmt: skip
@@ -186,6 +207,55 @@ class ConversionSerializer(TenantModelSerializer):
             "id", "reference_revenue", "reference_revenue_without_tax", "reference_currency", "created_at",
             "updated_at",
         ]  # fmt: skip
+
+
+class RefundSerializer(TenantModelSerializer):
+    conversion_id = serializers.UUIDField(read_only=True)
+    amount = serializers.DecimalField(
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+        required=False,
+        help_text="> 0, in the conversion's currency, tax included; at most what remains to be refunded. Left out "
+        "in a reversal, which stores the opposite (negative) amounts of the refund it reverses.",
+    )
+    amount_without_tax = serializers.DecimalField(
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+        required=False,
+        allow_null=True,
+        help_text="≥ 0 and ≤ amount. Default: the same share of the conversion's revenue_without_tax as amount is of "
+        "its revenue, rounded half-up to the cent (the refund of all that remains takes all that remains).",
+    )
+    currency = serializers.CharField(source="conversion.currency", read_only=True, help_text="The conversion's.")
+    refunded_at = DateTimeField(
+        required=False,
+        help_text="Default now. Not before the conversion's converted_at, not more than 5 minutes in the future.",
+    )
+    reverses_id = related_id(
+        Refund,
+        source="reverses",
+        required=False,
+        allow_null=True,
+        help_text="Makes this entry the reversal of that refund (of the same conversion, not reversed yet).",
+    )
+    reversed_by_id = serializers.SerializerMethodField(help_text="The reversal of this refund, if any.")
+
+    class Meta:
+        model = Refund
+        fields = [
+            "id", "conversion_id", "amount", "amount_without_tax", "currency", "reason", "note", "external_ref",
+            "refunded_at", "reverses_id", "reversed_by_id", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["id", "conversion_id", "currency", "created_at", "updated_at"]
+        extra_kwargs = {"external_ref": {"validators": []}}  # uniqueness is the service's rule (replay or 409)
+        validators = []
+
+    @extend_schema_field({"type": "string", "format": "uuid", "nullable": True})
+    def get_reversed_by_id(self, refund) -> str | None:
+        try:
+            return str(refund.reversal.pk)  # a reverse one-to-one: the viewsets select it with the refund
+        except Refund.DoesNotExist:
+            return None
 
 
 class ConversionBatchSerializer(StrictSerializerMixin, serializers.Serializer):

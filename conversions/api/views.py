@@ -1,11 +1,16 @@
 """Viewsets of /api/v1/: declarative; every write calls exactly one service of ``conversions.services``."""
 
+import uuid
+
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
+    OpenApiParameter,
     extend_schema,
     extend_schema_view,
     inline_serializer,
 )
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from accounts.permissions import ReadOnlyForApiKeys
@@ -19,9 +24,10 @@ from ..filtersets import (
     ConversionFilterSet,
     DeliveryFilterSet,
     ExchangeRateFilterSet,
+    RefundFilterSet,
     TouchpointFilterSet,
 )
-from ..models import Campaign, Conversion, Delivery, ExchangeRate, Touchpoint
+from ..models import Campaign, Conversion, Delivery, ExchangeRate, Refund, Touchpoint
 from .serializers import (
     CampaignSerializer,
     ConversionBatchResultSerializer,
@@ -29,6 +35,7 @@ from .serializers import (
     ConversionSerializer,
     DeliverySerializer,
     ExchangeRateSerializer,
+    RefundSerializer,
     TouchpointSerializer,
     batch_item_result,
     validate_batch_items,
@@ -41,9 +48,10 @@ class CampaignViewSet(TenantViewSet):
     queryset = Campaign.objects.all()
     serializer_class = CampaignSerializer
     filterset_class = CampaignFilterSet
-    ordering_fields = ["name", "status", "language", "sent_at", "created_at", "updated_at"]
+    conflict_actions = ("create", "update", "partial_update")  # an external_id another row has
+    ordering_fields = ["name", "status", "language", "sent_at", "external_id", "created_at", "updated_at"]
     ordering = ["-created_at"]
-    search_fields = ["name"]
+    search_fields = ["name", "external_id"]
     facet_fields = ("status", "language")
 
     services = ServiceSet(
@@ -57,9 +65,10 @@ class DeliveryViewSet(TenantViewSet):
     queryset = Delivery.objects.all()
     serializer_class = DeliverySerializer
     filterset_class = DeliveryFilterSet
-    ordering_fields = ["name", "kind", "language", "created_at", "updated_at"]
+    conflict_actions = ("create", "update", "partial_update")  # an external_id another row has
+    ordering_fields = ["name", "kind", "language", "external_id", "created_at", "updated_at"]
     ordering = ["-created_at"]
-    search_fields = ["name"]
+    search_fields = ["name", "external_id"]
     facet_fields = ("kind", "language", "campaign_id")
 
     services = ServiceSet(
@@ -143,6 +152,64 @@ class ConversionViewSet(TenantViewSet):
         )
         response.enveloped = True
         return response
+
+
+class RefundViewSet(TenantViewSet):
+    """Refunds: the immutable ledger of money given back on conversions, of every conversion of the organization.
+
+    Entries are never changed or deleted (PUT, PATCH and DELETE are 405); a mistaken refund is corrected by a
+    reversal (`POST /api/v1/conversions/{id}/refunds/` with `reverses_id`).
+    """
+
+    queryset = Refund.objects.select_related("conversion", "reversal")
+    serializer_class = RefundSerializer
+    filterset_class = RefundFilterSet
+    http_method_names = ["get", "head", "options"]
+    ordering_fields = ["refunded_at", "amount", "reason", "created_at"]
+    ordering = ["-refunded_at", "-created_at"]
+    search_fields = ["external_ref", "note", "conversion__order_id"]
+    facet_fields = ("reason",)
+
+
+CONVERSION_ID_PARAMETER = OpenApiParameter("conversion_id", str, OpenApiParameter.PATH, description="A conversion id.")
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[CONVERSION_ID_PARAMETER], description="The refunds of one conversion."),
+    create=replayable_create(RefundSerializer, noun="refund", key="external_ref"),
+)
+class ConversionRefundViewSet(RefundViewSet):
+    """Refunds of one conversion: its ledger, and where a refund (or a reversal) is recorded.
+
+    A refund is at most what remains of the revenue (the 400 says how much remains), exact under concurrency: the
+    conversion is locked while its refund is checked and stored.
+    """
+
+    http_method_names = ["get", "post", "head", "options"]
+    conflict_actions = ("create",)
+    services = ServiceSet(create=services.refund_create)
+
+    @property
+    def conversion(self) -> Conversion:
+        if not hasattr(self, "_conversion"):
+            # Scoped like every row of the API: unknown, malformed or another organization's is a 404.
+            try:
+                conversion_id = uuid.UUID(self.kwargs["conversion_id"])
+            except ValueError:
+                raise NotFound() from None
+            scope = Conversion.objects.for_organization(self.organization)
+            self._conversion = get_object_or_404(scope, pk=conversion_id)
+        return self._conversion
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if getattr(self, "swagger_fake_view", False):
+            return queryset
+        return queryset.filter(conversion=self.conversion)
+
+    def perform_create(self, serializer):
+        serializer.validated_data["conversion"] = self.conversion
+        super().perform_create(serializer)
 
 
 class ExchangeRateViewSet(TenantViewSet):

@@ -36,6 +36,15 @@ from .exchange_rates import (
     exchange_rate_update,
     exchange_rates_import,
 )
+from .refunds import (
+    REFUND_FUTURE_TOLERANCE_MINUTES,
+    conversion_refund_remaining,
+    conversion_refunds_recount,
+    default_amount_without_tax,
+    refund_create,
+    refund_record,
+    refund_remaining,
+)
 from .targets import (
     campaign_create,
     campaign_delete,
@@ -77,6 +86,13 @@ __all__ = [
     "conversions_revalue",
     "conversions_revalue_chunk",
     "conversions_revalue_in_chunks",
+    "REFUND_FUTURE_TOLERANCE_MINUTES",
+    "conversion_refund_remaining",
+    "conversion_refunds_recount",
+    "default_amount_without_tax",
+    "refund_create",
+    "refund_record",
+    "refund_remaining",
     "delivery_create",
     "delivery_delete",
     "delivery_update",

@@ -9,13 +9,14 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, ATTRIBUTION_WINDOW_MIN_DAYS, Organization
 from contacts.models import Contact
 from contacts.services import contact_build_for_email, contact_get_or_create_by_email, normalize_email
 from conversions import rates
-from conversions.models import COUNT_MAX, COUNT_MIN, MONEY_MAX, Conversion
+from conversions.models import COUNT_MAX, COUNT_MIN, MONEY_MAX, Conversion, Refund
 from core.exceptions import ConflictError
 from core.history import history_context
 from core.services import lock_for_update
@@ -23,7 +24,8 @@ from core.validators import validate_timezone
 
 from .base import DATETIME_OUT_OF_RANGE, check_same_organization, conversion_days_mark
 from .credit import conversion_attribute, conversions_attribute_many
-from .events import conversions_event
+from .events import conversions_event, refunds_event
+from .refunds import conversion_refund_remaining, refund_remaining_build
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 METADATA_MAX_KEYS = 50
@@ -101,10 +103,13 @@ def _aware(value: datetime, zone_name: str | None, organization: Organization) -
         zone = zoneinfo.ZoneInfo(zone_name) if zone_name else organization.zone
         value = value.replace(tzinfo=zone)
     try:
-        value.astimezone(UTC) - timedelta(days=ATTRIBUTION_WINDOW_MAX_DAYS)
+        value = value.astimezone(UTC)
+        value - timedelta(days=ATTRIBUTION_WINDOW_MAX_DAYS)
         timezone.localtime(value, organization.zone)
     except OverflowError:
         raise ValidationError({"converted_at": [DATETIME_OUT_OF_RANGE]}) from None
+    # In UTC: a wall-clock time of a repeated hour (a DST fold) compares unequal to every time of another zone
+    # (PEP 495), so a replay of it would be taken for a conflict with the stored (UTC) row.
     return value
 
 
@@ -262,7 +267,28 @@ def _build_new(organization: Organization, values: dict, lookups: _Lookups | Non
         values["revenue_without_tax"] = values.get("revenue") or Decimal("0.00")
     _apply(conversion, values, lookups)
     _validate(conversion)
+    if conversion.status == Conversion.Status.REFUNDED:
+        # Created refunded: the ledger gets a refund of all of it (``_opening_refund``), so its sums say so too.
+        conversion.refunded_revenue = conversion.revenue
+        conversion.refunded_revenue_without_tax = conversion.revenue_without_tax
+        conversion.reference_refunded_revenue = conversion.reference_revenue
+        conversion.reference_refunded_revenue_without_tax = conversion.reference_revenue_without_tax
     return conversion
+
+
+def _opening_refund(conversion: Conversion) -> Refund | None:
+    """The ledger entry of a conversion created with status ``refunded``: all of its revenue (reason ``other``)."""
+    if conversion.status != Conversion.Status.REFUNDED or conversion.revenue <= 0:
+        return None
+    opened = Conversion(
+        organization_id=conversion.organization_id,
+        revenue=conversion.revenue,
+        revenue_without_tax=conversion.revenue_without_tax,
+        converted_at=conversion.converted_at,
+    )
+    refund = refund_remaining_build(opened)
+    refund.conversion = conversion
+    return refund
 
 
 def _find_by_order_id(organization: Organization, order_id: str) -> Conversion | None:
@@ -292,9 +318,13 @@ def conversion_create(*, organization: Organization, **fields) -> tuple[Conversi
         if existing is None:
             raise
         return _replay_or_conflict(existing, values)
+    if (refund := _opening_refund(conversion)) is not None:
+        refund.save()
     conversion_attribute(conversion=conversion)
     conversion_days_mark(organization, [conversion.converted_date])
     conversions_event(organization=organization, type="conversion.created", conversions=[conversion])
+    if refund is not None:
+        refunds_event(organization=organization, refunds=[refund])
     return conversion, True
 
 
@@ -321,8 +351,12 @@ def conversion_update(*, conversion: Conversion, **fields) -> Conversion:
         values["revenue_without_tax"] = values["revenue"]
     if values.get("revenue_without_tax", "") is None:
         values["revenue_without_tax"] = values.get("revenue", conversion.revenue)
+    new_currency = values.get("currency")
+    if new_currency and new_currency != conversion.currency and conversion.refunds.exists():
+        raise ValidationError({"currency": ["Cannot change: the conversion has refunds in its currency."]})
     _apply(conversion, values)
     _validate(conversion)
+    _check_refunds_fit(conversion, status_given="status" in values)
     try:
         with transaction.atomic():
             conversion.save()
@@ -335,8 +369,35 @@ def conversion_update(*, conversion: Conversion, **fields) -> Conversion:
         ) from error
     conversion_attribute(conversion=conversion, keep_touch_credit=not had_explicit_target)
     conversion_days_mark(organization, [old_date, conversion.converted_date])
+    if conversion.status == Conversion.Status.REFUNDED:
+        conversion_refund_remaining(conversion=conversion)  # the ledger records what the status says
     conversions_event(organization=organization, type="conversion.updated", conversions=[conversion])
     return conversion
+
+
+def _check_refunds_fit(conversion: Conversion, *, status_given: bool) -> None:
+    """An updated conversion must still hold its refunds: revenue (and without tax) not below what was refunded,
+    its time not after its first refund. Refunds that reach the revenue make it ``refunded``; asking for another
+    status then is a 400 (reverse a refund first), so the status never contradicts the ledger."""
+    errors = {}
+    if conversion.revenue < conversion.refunded_revenue:
+        errors["revenue"] = [f"Must not be less than what was refunded: {conversion.refunded_revenue}."]
+    if conversion.revenue_without_tax < conversion.refunded_revenue_without_tax:
+        errors["revenue_without_tax"] = [
+            f"Must not be less than what was refunded without tax: {conversion.refunded_revenue_without_tax}."
+        ]
+    first_refund = conversion.refunds.order_by("refunded_at").values_list("refunded_at", flat=True).first()
+    if first_refund is not None and conversion.converted_at > first_refund:
+        errors["converted_at"] = [f"Must not be after the first refund ({first_refund.isoformat()})."]
+    if errors:
+        raise ValidationError(errors)
+    fully_refunded = conversion.revenue > 0 and conversion.refunded_revenue == conversion.revenue
+    if fully_refunded and conversion.status != Conversion.Status.REFUNDED:
+        if status_given:
+            raise ValidationError(
+                {"status": ["Its refunds reach its revenue, so it is refunded; reverse a refund to change it."]}
+            )
+        conversion.status = Conversion.Status.REFUNDED
 
 
 @transaction.atomic
@@ -381,7 +442,22 @@ def conversions_set_status(*, conversions, status: str) -> int:
     """
     if status not in Conversion.Status.values:
         raise ValidationError({"status": [f"Not one of {', '.join(Conversion.Status.values)}."]})
-    return _conversions_bulk_set(conversions.exclude(status=status), status=status)
+    conversions = conversions.exclude(status=status)
+    if status == Conversion.Status.REFUNDED:
+        # Each one records a refund of what remains in its ledger, under its row lock (one by one).
+        rows = list(conversions.select_related("organization").select_for_update(of=("self",)).order_by("pk"))
+        for conversion in rows:
+            conversion.status = status
+            if conversion_refund_remaining(conversion=conversion) is None:
+                conversion.save()
+                conversion_days_mark(conversion.organization, [conversion.converted_date])
+        return len(rows)
+    fully_refunded = conversions.filter(revenue__gt=0, refunded_revenue=F("revenue"))
+    if fully_refunded.exists():
+        raise ValidationError(
+            {"status": [f"{fully_refunded.count()} of them are fully refunded; reverse a refund to change it."]}
+        )
+    return _conversions_bulk_set(conversions, status=status)
 
 
 @transaction.atomic
@@ -516,6 +592,10 @@ def conversions_create_batch(*, organization: Organization, items: list[dict]) -
             del built[index]
         conversions = list(built.values())
         Conversion.history.bulk_history_create(conversions, **history_context())
+        opening_refunds = [refund for c in conversions if (refund := _opening_refund(c)) is not None]
+        if opening_refunds:
+            Refund.objects.bulk_create(opening_refunds)
+            Refund.history.bulk_history_create(opening_refunds, **history_context())
         conversions_attribute_many(conversions)
         for index, conversion in built.items():
             outcomes[index] = BatchOutcome("created", conversion)

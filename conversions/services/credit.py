@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from conversions.attribution import WEIGHT_QUANTUM, Candidate, choose_credit, split_exactly, split_money
-from conversions.models import WEIGHT_DECIMAL_PLACES, Attribution, Conversion, Touchpoint
+from conversions.models import CREDITED_MONEY_FIELDS, WEIGHT_DECIMAL_PLACES, Attribution, Conversion, Touchpoint
 
 from .base import CANDIDATE_TOUCHPOINT_KINDS, conversion_days_mark, enqueue_after_commit
 
@@ -69,10 +69,7 @@ def conversion_credit_rows(
         chosen = choose_credit(conversion.attribution_model, candidates)
         credit = [(item.campaign_id, item.delivery_id, item.weight) for item in chosen]
     weights = [weight for _, _, weight in credit]
-    money = {
-        field: split_money(getattr(conversion, field), weights)
-        for field in ("revenue", "revenue_without_tax", "reference_revenue", "reference_revenue_without_tax")
-    }
+    money = {field: split_money(getattr(conversion, field), weights) for field in CREDITED_MONEY_FIELDS}
     return [
         Attribution(
             organization_id=conversion.organization_id,
@@ -84,6 +81,21 @@ def conversion_credit_rows(
         )
         for index, (campaign_id, delivery_id, weight) in enumerate(credit)
     ]
+
+
+def conversion_credit_resplit(*, conversion: Conversion) -> list[Attribution]:
+    """Split the conversion's money again over its credit rows with their weights unchanged (a refund or a
+    revaluation changed the amounts, not who earned them): every credited amount to the cent, largest remainder
+    like the credit itself, so a target's credited net is its credited gross minus its credited refunds."""
+    rows = list(conversion.attributions.all())
+    if not rows:
+        return rows
+    weights = [row.weight for row in rows]
+    for field in CREDITED_MONEY_FIELDS:
+        for row, amount in zip(rows, split_money(getattr(conversion, field), weights), strict=True):
+            setattr(row, field, amount)
+    Attribution.objects.bulk_update(rows, list(CREDITED_MONEY_FIELDS))
+    return rows
 
 
 @transaction.atomic

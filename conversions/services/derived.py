@@ -1,4 +1,5 @@
-"""The nightly check of what conversions derive: reference amounts against their rate, credit against revenue.
+"""The nightly check of what conversions derive: refunded sums against the refund ledger, reference amounts
+against their rate, credit against revenue.
 
 Rollups are checked against raw rows by reporting; this checks the raw rows' own derived columns, which a
 rollup recount cannot see (a reference amount computed from an old revenue sums up just as well). Each
@@ -9,19 +10,22 @@ import copy
 import logging
 from datetime import date
 
+from django.db.models import Sum
+
 from accounts.models import Organization
 from conversions import rates
 from conversions.attribution import split_money
-from conversions.models import Conversion
+from conversions.models import CREDITED_MONEY_FIELDS, REFERENCE_MONEY_FIELDS, Conversion, Refund
 
 from .credit import conversions_reattribute
 from .exchange_rates import conversions_revalue_chunk
+from .refunds import conversion_refunds_recount
 
 logger = logging.getLogger(__name__)
 
 DERIVED_CHECK_CHUNK_SIZE = 1000
-REFERENCE_FIELDS = ("reference_rate", "reference_revenue", "reference_revenue_without_tax")
-CREDITED_FIELDS = ("revenue", "revenue_without_tax", "reference_revenue", "reference_revenue_without_tax")
+REFERENCE_FIELDS = ("reference_rate", *REFERENCE_MONEY_FIELDS)
+CREDITED_FIELDS = CREDITED_MONEY_FIELDS
 
 
 def _reference_problems(conversion: Conversion, expected: Conversion) -> list[str]:
@@ -57,9 +61,9 @@ def conversions_derived_check(*, organization: Organization, first_day: date, la
     )
     repaired: list[str] = []
     for start in range(0, len(ids), DERIVED_CHECK_CHUNK_SIZE):
-        rows = Conversion.objects.filter(pk__in=ids[start : start + DERIVED_CHECK_CHUNK_SIZE]).prefetch_related(
-            "attributions"
-        )
+        chunk = ids[start : start + DERIVED_CHECK_CHUNK_SIZE]
+        repaired.extend(_ledger_repairs(organization, chunk))
+        rows = Conversion.objects.filter(pk__in=chunk).prefetch_related("attributions")
         lookup = rates.RateLookup()
         stale_reference, stale_credit = [], []
         for conversion in rows:
@@ -74,7 +78,8 @@ def conversions_derived_check(*, organization: Organization, first_day: date, la
                     conversion.pk,
                     "; ".join(reference + credit),
                 )
-                repaired.append(str(conversion.pk))
+                if str(conversion.pk) not in repaired:
+                    repaired.append(str(conversion.pk))
             if reference:
                 stale_reference.append(str(conversion.pk))
             if reference or credit:
@@ -83,4 +88,31 @@ def conversions_derived_check(*, organization: Organization, first_day: date, la
             conversions_revalue_chunk(conversion_ids=stale_reference)
         if stale_credit:
             conversions_reattribute(conversion_ids=stale_credit)
+    return repaired
+
+
+def _ledger_repairs(organization: Organization, ids: list) -> list[str]:
+    """Conversions of ``ids`` whose ``refunded_*`` sums differ from their refund ledger, recounted and logged."""
+    ledger = {
+        row["conversion_id"]: (row["amount"], row["amount_without_tax"])
+        for row in Refund.objects.filter(conversion_id__in=ids)
+        .values("conversion_id")
+        .annotate(amount=Sum("amount"), amount_without_tax=Sum("amount_without_tax"))
+        .order_by()
+    }
+    repaired = []
+    stored = Conversion.objects.filter(pk__in=ids).only("pk", "refunded_revenue", "refunded_revenue_without_tax")
+    for conversion in stored:
+        expected = ledger.get(conversion.pk, (0, 0))
+        if (conversion.refunded_revenue, conversion.refunded_revenue_without_tax) != expected:
+            logger.warning(
+                "Derived repair: organization %s conversion %s: refunded %s/%s instead of the ledger's %s/%s",
+                organization.slug,
+                conversion.pk,
+                conversion.refunded_revenue,
+                conversion.refunded_revenue_without_tax,
+                *expected,
+            )
+            conversion_refunds_recount(conversion=conversion)
+            repaired.append(str(conversion.pk))
     return repaired

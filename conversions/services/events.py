@@ -34,3 +34,14 @@ def touchpoints_event(*, organization, type: str, touchpoints) -> None:
             type=type,
             resources=lambda: [_serializer("TouchpointSerializer")(row).data for row in rows],
         )
+
+
+def refunds_event(*, organization, refunds) -> None:
+    """Record ``refund.created`` for each of these ledger entries (refunds and reversals)."""
+    rows = list(refunds)
+    if rows:
+        events_record(
+            organization=organization,
+            type="refund.created",
+            resources=lambda: [_serializer("RefundSerializer")(row).data for row in rows],
+        )

@@ -11,7 +11,7 @@ from django.db.models import F, Q
 
 from conversions import rates
 from conversions.attribution import split_money
-from conversions.models import Attribution, Conversion, ExchangeRate
+from conversions.models import REFERENCE_MONEY_FIELDS, Attribution, Conversion, ExchangeRate
 from core.services import lock_for_update, model_update
 
 from .base import conversion_days_mark, enqueue_after_commit
@@ -162,24 +162,20 @@ def conversions_revalue_chunk(*, conversion_ids: list) -> int:
     changed_conversions, changed_attributions = [], []
     touched: dict = {}
     for conversion in conversions:
-        before = (conversion.reference_revenue, conversion.reference_revenue_without_tax)
+        before = tuple(getattr(conversion, field) for field in REFERENCE_MONEY_FIELDS)
         rates.apply_reference_amounts(conversion, rate_lookup)
-        if before == (conversion.reference_revenue, conversion.reference_revenue_without_tax):
+        if before == tuple(getattr(conversion, field) for field in REFERENCE_MONEY_FIELDS):
             continue
         changed_conversions.append(conversion)
         touched.setdefault(conversion.organization, set()).add(conversion.converted_date)
         attributions = list(conversion.attributions.all())
         weights = [attribution.weight for attribution in attributions]
-        for field in ("reference_revenue", "reference_revenue_without_tax"):
+        for field in REFERENCE_MONEY_FIELDS:
             for attribution, amount in zip(attributions, split_money(getattr(conversion, field), weights), strict=True):
                 setattr(attribution, field, amount)
         changed_attributions.extend(attributions)
-    Conversion.objects.bulk_update(
-        changed_conversions, ["reference_rate", "reference_revenue", "reference_revenue_without_tax"], batch_size=500
-    )
-    Attribution.objects.bulk_update(
-        changed_attributions, ["reference_revenue", "reference_revenue_without_tax"], batch_size=500
-    )
+    Conversion.objects.bulk_update(changed_conversions, ["reference_rate", *REFERENCE_MONEY_FIELDS], batch_size=500)
+    Attribution.objects.bulk_update(changed_attributions, list(REFERENCE_MONEY_FIELDS), batch_size=500)
     for organization, days in touched.items():
         conversion_days_mark(organization, days)
     return len(changed_conversions)

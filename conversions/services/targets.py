@@ -1,23 +1,59 @@
 """Writes for campaigns and deliveries, the targets conversions are credited to."""
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.models import Organization
 from conversions.models import Attribution, Campaign, Conversion, Delivery
+from core.exceptions import ConflictError
 from core.services import lock_for_update, model_update
 
-from .base import clean_and_save
+from .base import check_same_organization
 from .conversion import conversions_reference_removed
 from .credit import conversions_reattribute
 
-CAMPAIGN_WRITABLE_FIELDS = frozenset({"name", "status", "language", "sent_at"})
-DELIVERY_WRITABLE_FIELDS = frozenset({"name", "kind", "campaign", "language"})
+CAMPAIGN_WRITABLE_FIELDS = frozenset({"name", "status", "language", "sent_at", "external_id"})
+DELIVERY_WRITABLE_FIELDS = frozenset({"name", "kind", "campaign", "language", "external_id"})
+
+
+def _external_id_taken(target: Campaign | Delivery) -> None:
+    """A campaign's or delivery's ``external_id`` is unique per organization when set: another row of the same
+    organization holding it is a ``ConflictError`` naming that row (HTTP 409 with ``existing_id``), as a
+    conversion whose ``order_id`` is taken by another one."""
+    if target.external_id is None:
+        return
+    model = type(target)
+    other = (
+        model.objects.for_organization(target.organization)
+        .filter(external_id=target.external_id)
+        .exclude(pk=target.pk)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if other is not None:
+        raise ConflictError(
+            f"A {model._meta.verbose_name} with external_id '{target.external_id}' already exists.", existing_id=other
+        )
+
+
+def _target_save(target: Campaign | Delivery, **related) -> None:
+    """Validate and save a campaign or delivery: ``external_id`` is trimmed, an empty one means "not set" (null),
+    and a taken one is a conflict, also when a concurrent writer takes it between the check and the INSERT."""
+    target.external_id = (target.external_id or "").strip() or None
+    check_same_organization(target.organization, **related)
+    target.full_clean(exclude=["organization"], validate_unique=False, validate_constraints=False)
+    _external_id_taken(target)
+    try:
+        with transaction.atomic():
+            target.save()
+    except IntegrityError:
+        _external_id_taken(target)
+        raise
 
 
 @transaction.atomic
 def campaign_create(*, organization: Organization, **fields) -> Campaign:
     campaign = Campaign(organization=organization, **fields)
-    clean_and_save(campaign)
+    _target_save(campaign)
     return campaign
 
 
@@ -25,7 +61,7 @@ def campaign_create(*, organization: Organization, **fields) -> Campaign:
 def campaign_update(*, campaign: Campaign, **fields) -> Campaign:
     campaign = lock_for_update(campaign)
     model_update(instance=campaign, fields=CAMPAIGN_WRITABLE_FIELDS, data=fields)
-    clean_and_save(campaign)
+    _target_save(campaign)
     return campaign
 
 
@@ -42,7 +78,7 @@ def campaign_delete(*, campaign: Campaign) -> None:
 @transaction.atomic
 def delivery_create(*, organization: Organization, **fields) -> Delivery:
     delivery = Delivery(organization=organization, **fields)
-    clean_and_save(delivery, campaign=delivery.campaign)
+    _target_save(delivery, campaign=delivery.campaign)
     return delivery
 
 
@@ -50,7 +86,7 @@ def delivery_create(*, organization: Organization, **fields) -> Delivery:
 def delivery_update(*, delivery: Delivery, **fields) -> Delivery:
     delivery = lock_for_update(delivery)
     campaign_changed = "campaign" in model_update(instance=delivery, fields=DELIVERY_WRITABLE_FIELDS, data=fields)
-    clean_and_save(delivery, campaign=delivery.campaign)
+    _target_save(delivery, campaign=delivery.campaign)
     if campaign_changed:
         # Credit to a delivery counts for its campaign: moving the delivery moves that credit.
         affected = Attribution.objects.filter(delivery=delivery).values_list("conversion_id", flat=True)

@@ -41,6 +41,7 @@ def form_data(**overrides):
         "notes": "",
         "metadata": "{}",
         **management_form("attributions"),
+        **management_form("refunds"),
     }
     data.update(overrides)
     return data

@@ -348,6 +348,17 @@ def test_identical_repeat_is_a_replay(api, organization):
     assert Conversion.objects.count() == 1
 
 
+@pytest.mark.parametrize("wall_clock", ["2025-11-02T01:30:00", "2025-03-09T02:30:00", "2025-06-01T12:00:00"])
+def test_a_wall_clock_time_in_a_dst_fold_or_gap_replays_too(api, organization, wall_clock):
+    """01:30 happens twice in New York on 2025-11-02 and 02:30 not at all on 2025-03-09: such a time is read once
+    (first occurrence / offset before the change) and its repeat is a replay, not a conflict."""
+    body = {"order_id": "DST-1", "converted_at": wall_clock, "timezone": "America/New_York"}
+    assert post(api, body).status_code == 201
+    again = post(api, body)
+    assert again.status_code == 200, again.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
 def test_differing_repeat_is_a_conflict_naming_the_existing_id(api, organization):
     first = post(api, {"order_id": "ORD-1", "revenue": "10.00"}).json()["data"]
     response = post(api, {"order_id": "ORD-1", "revenue": "11.00"})

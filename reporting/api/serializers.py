@@ -249,6 +249,25 @@ class NumberField(serializers.DecimalField):
         return float(value)
 
 
+def refund_fields(where: str, *, suffix: str = "", prefix: str = "") -> dict:
+    """``refundedAmountWTax``, ``refundedAmountWoTax``, ``netAmountWTax``, ``netAmountWoTax`` (+ ``suffix``)."""
+    return {
+        f"refundedAmountWTax{suffix}": NumberField(
+            source=f"{prefix}refunded_amount_with_tax",
+            help_text=f"What the refunds of these conversions gave back, tax included ({where}).",
+        ),
+        f"refundedAmountWoTax{suffix}": NumberField(
+            source=f"{prefix}refunded_amount_without_tax", help_text=f"The same without tax ({where})."
+        ),
+        f"netAmountWTax{suffix}": NumberField(
+            source=f"{prefix}net_amount_with_tax", help_text=f"Gross amount with tax − refunded ({where})."
+        ),
+        f"netAmountWoTax{suffix}": NumberField(
+            source=f"{prefix}net_amount_without_tax", help_text=f"Gross amount without tax − refunded ({where})."
+        ),
+    }
+
+
 class CurrencyBreakdownSerializer(serializers.Serializer):
     currency = serializers.CharField(help_text="Original currency of the conversions (ISO 4217).")
     conversionsAmountWoTax = NumberField(source="amount_without_tax", help_text="In this currency.")
@@ -261,6 +280,8 @@ class CurrencyBreakdownSerializer(serializers.Serializer):
     conversionAmountWTaxReference = NumberField(
         source="reference_amount_with_tax", help_text="In the reference currency."
     )
+    locals().update(refund_fields("in this currency"))
+    locals().update(refund_fields("in the reference currency", suffix="Reference", prefix="reference_"))
 
 
 class ConversionTotalsSerializer(serializers.Serializer):
@@ -269,6 +290,7 @@ class ConversionTotalsSerializer(serializers.Serializer):
     conversionsNumber = NumberField(source="number", help_text="Sum of `count` (× weight with a credit filter).")
     currency = serializers.CharField(help_text="The organization's reference currency.")
     averageConversion = NumberField(source="average", help_text="conversionsAmountWTax / conversionsNumber; 0 if none.")
+    locals().update(refund_fields("reference currency"))
     breakdown = CurrencyBreakdownSerializer(many=True, help_text="Per original currency, by number descending.")
 
 
@@ -286,6 +308,7 @@ class HistoryRowSerializer(serializers.Serializer):
     conversionsAmountWoTax = NumberField(source="amount_without_tax", help_text="Reference currency.")
     conversionsAmountWTax = NumberField(source="amount_with_tax", help_text="Reference currency.")
     uniqueContacts = serializers.IntegerField(source="unique_contacts")
+    locals().update(refund_fields("reference currency"))
 
 
 class HistorySerializer(serializers.Serializer):
@@ -305,6 +328,7 @@ class TimeframeRowSerializer(serializers.Serializer):
     conversionsAmountWoTax = NumberField(source="amount_without_tax", help_text="Reference currency.")
     conversionsAmountWTax = NumberField(source="amount_with_tax", help_text="Reference currency.")
     uniqueContacts = serializers.IntegerField(source="unique_contacts")
+    locals().update(refund_fields("reference currency"))
 
     def get_fields(self):
         fields = super().get_fields()
@@ -338,6 +362,15 @@ class ConversionRowSerializer(serializers.Serializer):
     conversionsCurrency = serializers.CharField(source="currency")
     conversionsReferenceAmount = NumberField(
         source="reference_revenue", allow_null=True, help_text="In the reference currency; null while no rate."
+    )
+    refundedAmount = NumberField(
+        source="refunded_revenue", help_text="What its refunds gave back, tax included, in conversionsCurrency."
+    )
+    netAmount = NumberField(source="net_revenue", help_text="conversionsAmount − refundedAmount.")
+    netReferenceAmount = NumberField(
+        source="reference_net_revenue",
+        allow_null=True,
+        help_text="Net in the reference currency (refunds at the conversion's rate); null while no rate.",
     )
     country = serializers.SerializerMethodField()
 

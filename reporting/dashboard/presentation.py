@@ -37,6 +37,10 @@ KPIS = (
     ("unique_contacts", "Unique contacts", "unique_contacts", "count", "total-contacts"),
     ("average", "Average conversion", "average", "money", "total-average"),
     ("average_per_contact", "Revenue per contact", "average_unique", "money", "total-average-unique"),
+    # Gross (above), refunded and net: what the refund ledgers of these conversions gave back (issue 13).
+    ("refunded", "Refunded (with tax)", "refunded_amount_with_tax", "money", "total-refunded"),
+    ("net_revenue", "Net revenue (with tax)", "net_amount_with_tax", "money", "total-net"),
+    ("refund_rate", "Refund rate", "refund_rate", "percent", "total-refund-rate"),
 )
 
 
@@ -261,7 +265,10 @@ def present(dashboard: Dashboard, form: DashboardForm, numbers: NumberFormat) ->
     kpis = kpi_rows(dashboard)
     for kpi in kpis:
         unit = currency if kpi["kind"] == "money" else ""
-        show = numbers.count if kpi["kind"] == "count" else (lambda value, unit=unit: numbers.money(value, unit))
+        if kpi["kind"] == "percent":
+            show = numbers.percent
+        else:
+            show = numbers.count if kpi["kind"] == "count" else (lambda value, unit=unit: numbers.money(value, unit))
         kpi["value_text"] = show(kpi["value"])
         kpi["previous_text"] = show(kpi["previous"])
         kpi["change_text"] = numbers.signed(show(kpi["change"]), kpi["change"])

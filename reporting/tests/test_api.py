@@ -43,6 +43,11 @@ def test_totals_have_the_seed_shape_and_numbers(api, dataset):
             "conversionsNumber": 8,
             "currency": "EUR",
             "averageConversion": 22.83,
+            # No refunds in this dataset: nothing refunded, net = gross (test_refund_reports has refunds).
+            "refundedAmountWTax": 0,
+            "refundedAmountWoTax": 0,
+            "netAmountWTax": 182.6,
+            "netAmountWoTax": 150.52,
             "breakdown": [
                 {
                     "currency": "CZK",
@@ -52,6 +57,14 @@ def test_totals_have_the_seed_shape_and_numbers(api, dataset):
                     "averageConversion": 605,
                     "conversionAmountWoTaxReference": 60,
                     "conversionAmountWTaxReference": 72.6,
+                    "refundedAmountWTax": 0,
+                    "refundedAmountWoTax": 0,
+                    "netAmountWTax": 1815,
+                    "netAmountWoTax": 1500,
+                    "refundedAmountWTaxReference": 0,
+                    "refundedAmountWoTaxReference": 0,
+                    "netAmountWTaxReference": 72.6,
+                    "netAmountWoTaxReference": 60,
                 },
                 {
                     "currency": "HUF",
@@ -61,6 +74,14 @@ def test_totals_have_the_seed_shape_and_numbers(api, dataset):
                     "averageConversion": 1333.33,
                     "conversionAmountWoTaxReference": 7.88,
                     "conversionAmountWTaxReference": 10,
+                    "refundedAmountWTax": 0,
+                    "refundedAmountWoTax": 0,
+                    "netAmountWTax": 4000,
+                    "netAmountWoTax": 3150,
+                    "refundedAmountWTaxReference": 0,
+                    "refundedAmountWoTaxReference": 0,
+                    "netAmountWTaxReference": 10,
+                    "netAmountWoTaxReference": 7.88,
                 },
                 {
                     "currency": "EUR",
@@ -70,6 +91,14 @@ def test_totals_have_the_seed_shape_and_numbers(api, dataset):
                     "averageConversion": 100,
                     "conversionAmountWoTaxReference": 82.64,
                     "conversionAmountWTaxReference": 100,
+                    "refundedAmountWTax": 0,
+                    "refundedAmountWoTax": 0,
+                    "netAmountWTax": 100,
+                    "netAmountWoTax": 82.64,
+                    "refundedAmountWTaxReference": 0,
+                    "refundedAmountWoTaxReference": 0,
+                    "netAmountWTaxReference": 100,
+                    "netAmountWoTaxReference": 82.64,
                 },
                 {
                     "currency": "PLN",
@@ -79,6 +108,14 @@ def test_totals_have_the_seed_shape_and_numbers(api, dataset):
                     "averageConversion": 10,
                     "conversionAmountWoTaxReference": 0,
                     "conversionAmountWTaxReference": 0,
+                    "refundedAmountWTax": 0,
+                    "refundedAmountWoTax": 0,
+                    "netAmountWTax": 10,
+                    "netAmountWoTax": 10,
+                    "refundedAmountWTaxReference": 0,
+                    "refundedAmountWoTaxReference": 0,
+                    "netAmountWTaxReference": 0,
+                    "netAmountWoTaxReference": 0,
                 },
             ],
         },
@@ -118,6 +155,10 @@ def test_history_by_day_week_and_month(api, dataset):
             "conversionsAmountWoTax": 0,
             "conversionsAmountWTax": 0,
             "uniqueContacts": 0,
+            "refundedAmountWTax": 0,
+            "refundedAmountWoTax": 0,
+            "netAmountWTax": 0,
+            "netAmountWoTax": 0,
         },
         {
             "date": "2024-07-10",
@@ -125,6 +166,10 @@ def test_history_by_day_week_and_month(api, dataset):
             "conversionsAmountWoTax": 150.52,
             "conversionsAmountWTax": 182.6,
             "uniqueContacts": 4,
+            "refundedAmountWTax": 0,
+            "refundedAmountWoTax": 0,
+            "netAmountWTax": 182.6,
+            "netAmountWoTax": 150.52,
         },
         {
             "date": "2024-07-11",
@@ -132,6 +177,10 @@ def test_history_by_day_week_and_month(api, dataset):
             "conversionsAmountWoTax": 50,
             "conversionsAmountWTax": 50,
             "uniqueContacts": 1,
+            "refundedAmountWTax": 0,
+            "refundedAmountWoTax": 0,
+            "netAmountWTax": 50,
+            "netAmountWoTax": 50,
         },
     ]
     by_week = _get(api, "/conversions/history", interval="week", **params).json()["history"]
@@ -153,6 +202,10 @@ def test_timeframe_by_hour_and_weekday(api, dataset):
         "conversionsAmountWoTax",
         "conversionsAmountWTax",
         "uniqueContacts",
+        "refundedAmountWTax",
+        "refundedAmountWoTax",
+        "netAmountWTax",
+        "netAmountWoTax",
     }
     numbers = {row["hour"]: row["conversionsNumber"] for row in by_hour["timeframe"] if row["conversionsNumber"]}
     assert numbers == {0: 1, 9: 2, 10: 1, 14: 1, 23: 3}  # local hours of A, B, C, D, E
@@ -182,6 +235,9 @@ def test_conversion_list_rows_and_paging(api, dataset, organization):
         "conversionsAmount": 1210,
         "conversionsCurrency": "CZK",
         "conversionsReferenceAmount": 48.4,
+        "refundedAmount": 0,
+        "netAmount": 1210,
+        "netReferenceAmount": 48.4,
         "country": "CZ",
     }
     assert [row["orderId"] for row in body["conversions"]] == ["A", "B"]  # after D (4000 HUF)

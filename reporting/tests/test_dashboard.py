@@ -8,7 +8,7 @@ import csv
 import io
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from unittest import mock
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.services import user_create_staff
-from conversions.services import campaign_create, delivery_create
+from conversions.services import campaign_create, delivery_create, refund_create
 from conversions.tests.factories import ConversionFactory, ExchangeRateFactory
 from reporting import dashboard as dashboard_module
 from reporting.dashboard import NumberFormat, bucket_interval, preset_range
@@ -74,7 +74,7 @@ def sales(organization, other_organization, targets):
     statuses, types = ["approved", "approved", "pending", "approved", "refunded"], ["purchase", "signup", "purchase"]
 
     def sell(day: date, index: int) -> None:
-        ConversionFactory(
+        conversion = ConversionFactory(
             organization=organization,
             email=f"buyer{index % 23}@example.com",
             revenue=Decimal(1000 + (index * 7919) % 250000) / 100,
@@ -87,6 +87,9 @@ def sales(organization, other_organization, targets):
             delivery=deliveries[index % 4],
             converted_at=datetime.combine(day, time(index % 24, 15), tzinfo=PRAGUE),
         )
+        if conversion.status == "approved" and index % 4 == 0:  # a third given back: gross, refunded, net differ
+            amount = (conversion.revenue / 3).quantize(Decimal("0.01"))
+            refund_create(organization=organization, conversion=conversion, amount=amount, reason="returned")
 
     index = 0
     day = PREVIOUS_FIRST
@@ -121,6 +124,8 @@ KPI_FIELDS = {
     "unique_contacts": lambda body: body["uniqueContacts"],
     "average": lambda body: body["conversions"]["averageConversion"],
     "average_per_contact": lambda body: body["averageUniqueConversion"],
+    "refunded": lambda body: body["conversions"]["refundedAmountWTax"],
+    "net_revenue": lambda body: body["conversions"]["netAmountWTax"],
 }
 
 # (dashboard query string, the same filter in reporting v1)
@@ -218,6 +223,9 @@ def test_kpis_and_previous_period_equal_reporting_v1(member_a, api, sales, targe
         assert kpis[key]["change"] == _dec(read(current)) - _dec(read(previous)), key
     if screen == {}:
         assert kpis["revenue"]["value"] > 0 and kpis["revenue"]["previous"] > 0  # a real comparison
+        assert kpis["refunded"]["value"] > 0 and kpis["net_revenue"]["value"] < kpis["revenue"]["value"]
+        rate = kpis["refunded"]["value"] * 100 / kpis["revenue"]["value"]
+        assert kpis["refund_rate"]["value"] == rate.quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
 @pytest.mark.django_db

@@ -1,21 +1,25 @@
-"""Property: whatever the writes, the drained rollups equal a recount and every report equals the raw-only one."""
+"""Property: whatever the writes (refunds and reversals included), the drained rollups equal a recount, every
+report equals the raw-only one, and the refunded figures equal a recount of the refund ledgers."""
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contacts.services import contact_create
-from conversions.models import Conversion
+from conversions.models import Conversion, Refund
 from conversions.services import (
     campaign_create,
     conversion_create,
     conversion_delete,
     conversion_update,
     delivery_create,
+    refund_create,
+    refund_remaining,
 )
 from reporting import services
 from reporting.aggregation import Filters
@@ -54,6 +58,8 @@ operation = st.one_of(
     st.tuples(st.just("update"), st.integers(0, 20), conversion_fields),
     st.tuples(st.just("status"), st.integers(0, 20), st.sampled_from(["approved", "pending", "rejected"])),
     st.tuples(st.just("delete"), st.integers(0, 20)),
+    st.tuples(st.just("refund"), st.integers(0, 20), st.sampled_from([Decimal("0.3"), Decimal("0.5"), Decimal(1)])),
+    st.tuples(st.just("reverse"), st.integers(0, 20)),
     st.tuples(st.just("drain"), st.integers(1, 3)),
 )
 
@@ -83,12 +89,57 @@ def _apply(step, organization, contacts, deliveries) -> None:
         services.rollup_drain(max_days=step[1])
     elif existing:
         conversion = existing[step[1] % len(existing)]
-        if kind == "update":
-            conversion_update(conversion=conversion, **_values(step[2], contacts, deliveries))
-        elif kind == "status":
-            conversion_update(conversion=conversion, status=step[2])
-        else:
-            conversion_delete(conversion=conversion)
+        try:
+            with transaction.atomic():  # a refused write (e.g. revenue below its refunds) changes nothing
+                _apply_to(kind, step, conversion, contacts, deliveries)
+        except ValidationError:
+            pass
+
+
+def _apply_to(kind, step, conversion, contacts, deliveries) -> None:
+    if kind == "update":
+        conversion_update(conversion=conversion, **_values(step[2], contacts, deliveries))
+    elif kind == "status":
+        conversion_update(conversion=conversion, status=step[2])
+    elif kind == "refund":
+        amount = (refund_remaining(conversion)[0] * step[2]).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+        if amount > 0:
+            refund_create(organization=conversion.organization, conversion=conversion, amount=amount)
+    elif kind == "reverse":
+        open_refunds = conversion.refunds.filter(reverses__isnull=True, reversal__isnull=True).order_by("created_at")
+        if (refund := open_refunds.first()) is not None:
+            refund_create(organization=conversion.organization, conversion=conversion, reverses=refund)
+    else:
+        conversion_delete(conversion=conversion)
+
+
+def _round(value) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _assert_refunds_recount(organization) -> None:
+    """The reports' refunded and net figures equal a recount of the ledgers, conversion by conversion."""
+    statuses = ("approved", "pending", "refunded", "rejected")
+    totals = conversions_totals(ReportQuery(organization, FIRST, LAST, Filters(statuses=statuses)))
+    conversions = list(Conversion.objects.for_organization(organization))
+    for conversion in conversions:
+        ledger = list(Refund.objects.filter(conversion=conversion).values_list("amount", "amount_without_tax"))
+        assert conversion.refunded_revenue == sum((amount for amount, _ in ledger), Decimal("0.00"))
+        assert conversion.refunded_revenue_without_tax == sum((amount for _, amount in ledger), Decimal("0.00"))
+        assert Decimal(0) <= conversion.refunded_revenue <= conversion.revenue
+        if conversion.revenue > 0 and conversion.refunded_revenue == conversion.revenue:
+            assert conversion.status == "refunded" and conversion.reference_net_revenue in (None, Decimal("0.00"))
+        credit = list(conversion.attributions.all())
+        if credit:
+            assert sum(row.refunded_revenue for row in credit) == conversion.refunded_revenue
+    reference_refunded = sum((c.reference_refunded_revenue or 0 for c in conversions), Decimal(0))
+    reference_gross = sum((c.reference_revenue or 0 for c in conversions), Decimal(0))
+    assert totals.refunded_amount_with_tax == _round(reference_refunded)
+    assert totals.net_amount_with_tax == _round(reference_gross - reference_refunded)
+    for row in totals.breakdown:
+        mine = [c for c in conversions if c.currency == row.currency]
+        assert row.refunded_amount_with_tax == _round(sum((c.refunded_revenue for c in mine), Decimal(0)))
+        assert row.net_amount_without_tax == _round(sum((c.net_revenue_without_tax for c in mine), Decimal(0)))
 
 
 def _reports(organization, campaign, deliveries, mode) -> list:
@@ -142,4 +193,5 @@ def test_rollups_and_reports_match_raw_rows_after_any_writes(world, steps):
         )
         services.rollup_drain()
         assert sorted(map(str, ConversionRollup.objects.values_list())) == before_rerun
+        _assert_refunds_recount(organization)
         transaction.set_rollback(True)
