@@ -98,9 +98,42 @@ def outbox_empty(ctx) -> Result:
     return result
 
 
+def webhooks_delivered_once(ctx) -> Result:
+    """Every ``touchpoint.created`` event (most written while Redis was down) reached the loopback receiver exactly
+    once: signed, by its ``webhook-id``."""
+    from webhooks.models import WebhookEvent
+    from webhooks.tests.test_signing import verify
+
+    from .probes import wait_for
+
+    result = Result()
+    events = {
+        str(pk)
+        for pk in WebhookEvent.objects.filter(organization=ctx.organization, type="touchpoint.created").values_list(
+            "pk", flat=True
+        )
+    }
+
+    def received():
+        return [request.headers.get("webhook-id") for request in list(ctx.receiver.requests)]
+
+    wait_for(lambda: events <= set(received()), ctx.args.settle_seconds)
+    ids = received()
+    result.tried = len(events)
+    missing = events - set(ids)
+    result.check(not missing, f"{len(missing)} of {len(events)} events never delivered")
+    twice = len(ids) - len(set(ids))
+    result.check(twice == 0, f"{twice} deliveries repeated an event already delivered")
+    unsigned = sum(not verify(ctx.webhook_secret, r.headers, r.body) for r in list(ctx.receiver.requests))
+    result.check(unsigned == 0, f"{unsigned} deliveries with a signature that does not verify")
+    result.notes.append(f"{len(events)} events, {len(ids)} deliveries")
+    return result
+
+
 CHECKS = [
     ("check: credit adds up", credit_adds_up),
     ("check: reference amounts", reference_amounts),
     ("check: reports = SQL", reports_equal_sql),
     ("check: outbox empty", outbox_empty),
+    ("check: webhooks delivered once", webhooks_delivered_once),
 ]

@@ -196,6 +196,15 @@ def setup(ctx) -> None:
     delivery = ctx.client.must("POST", "/api/v1/deliveries", {"name": "Chaos delivery"})
     assert "id" in delivery, delivery
     ctx.delivery_id = delivery["id"]
+    # A webhook endpoint on a loopback receiver, for the touchpoints probe 4 posts while Redis is down.
+    from webhooks.tests.receiver import start_receiver
+
+    ctx.receiver = start_receiver()
+    endpoint = ctx.client.must(
+        "POST", "/api/v1/webhook-endpoints", {"url": ctx.receiver.url, "events": ["touchpoint.created"]}
+    )
+    assert "secret" in endpoint, endpoint
+    ctx.webhook_secret = endpoint["secret"]
 
 
 def run_one(name, function, ctx):

@@ -94,6 +94,8 @@ class Stack:
             "CACHE_URL": cache_url,
             "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
             "FOLLOW_UP_LEASE_SECONDS": str(FOLLOW_UP_LEASE),
+            "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",  # the loopback receiver of the webhook check
+            "WEBHOOK_RETRY_BASE_SECONDS": "2",
             "CELERY_UNACKED_RESTORE_INTERVAL": "2",
             "CELERY_UNACKED_RESTORE_THROTTLE": "2",
             "REVALUATION_CHUNK_SIZE": str(REVALUATION_CHUNK_SIZE),
