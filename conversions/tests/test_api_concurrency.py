@@ -9,32 +9,13 @@ from rest_framework.test import APIClient
 from accounts.services import api_key_create, organization_create
 from contacts.models import Contact
 from conversions.models import Conversion
+from core.tests.concurrency import requests_at_once
 
 THREADS = 8
 
 
 def _post_all_at_once(secret: str, url: str, body: dict) -> list:
-    barrier = threading.Barrier(THREADS)
-    answers: list = [None] * THREADS
-
-    def worker(index: int) -> None:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-        try:
-            barrier.wait(timeout=10)
-            response = client.post(url, body, format="json")
-            answers[index] = (response.status_code, response.json(), response.headers.get("Idempotent-Replayed"))
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            answers[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return answers
+    return requests_at_once(secret, "post", url, [body] * THREADS)
 
 
 @pytest.fixture
@@ -72,26 +53,10 @@ def test_simultaneous_identical_batches_make_one_row_per_order(secret):
 
 
 def _patch_all_at_once(secret: str, url: str, bodies: list[dict]) -> list:
-    barrier = threading.Barrier(len(bodies))
-    answers: list = [None] * len(bodies)
-
-    def worker(index: int) -> None:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-        try:
-            barrier.wait(timeout=10)
-            answers[index] = client.patch(url, bodies[index], format="json").status_code
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            answers[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(len(bodies))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return answers
+    """The status code of each PATCH (or the exception its thread met)."""
+    return [
+        answer[0] if isinstance(answer, tuple) else answer for answer in requests_at_once(secret, "patch", url, bodies)
+    ]
 
 
 # Each PATCH changes a different field; every one of them must be in the row afterwards.

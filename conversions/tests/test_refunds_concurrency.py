@@ -10,35 +10,15 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
-from rest_framework.test import APIClient
 
 from accounts.services import api_key_create, organization_create
 from conversions.models import Conversion, Refund
 from conversions.services import conversion_create, refund_create
+from core.tests.concurrency import requests_at_once
 
 
 def _post_all_at_once(secret: str, url: str, bodies: list[dict]) -> list:
-    barrier = threading.Barrier(len(bodies))
-    answers: list = [None] * len(bodies)
-
-    def worker(index: int) -> None:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-        try:
-            barrier.wait(timeout=10)
-            response = client.post(url, bodies[index], format="json")
-            answers[index] = (response.status_code, response.json(), response.headers.get("Idempotent-Replayed"))
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            answers[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(len(bodies))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return answers
+    return requests_at_once(secret, "post", url, bodies)
 
 
 @pytest.fixture
