@@ -13,12 +13,17 @@ from django.urls import NoReverseMatch, reverse
 STAFF_SCREENS = [
     ("Dashboard", "dashboard", "url:admin:index"),
     ("Conversions", "shopping_cart", "conversions.Conversion"),
+    ("Refunds", "undo", "conversions.Refund"),
     ("Contacts", "person", "contacts.Contact"),
     ("Campaigns", "campaign", "conversions.Campaign"),
     ("Deliveries", "send", "conversions.Delivery"),
     ("Touchpoints", "ads_click", "conversions.Touchpoint"),
     ("Exchange rates", "currency_exchange", "conversions.ExchangeRate"),
     ("Import / export", "upload_file", "url:admin:conversions_conversion_import"),
+]
+WEBHOOK_SCREENS = [
+    ("Endpoints", "webhook", "webhooks.WebhookEndpoint"),
+    ("Delivery log", "outbox", "webhooks.WebhookDelivery"),
 ]
 ACCESS_SCREENS = [
     ("Organizations", "domain", "accounts.Organization"),
@@ -71,7 +76,11 @@ def _group(request, title: str, screens, *, collapsible: bool = False) -> dict |
 
 
 def sidebar(request) -> list[dict]:
-    groups = [_group(request, "Conversions", STAFF_SCREENS), _group(request, "Access", ACCESS_SCREENS)]
+    groups = [
+        _group(request, "Conversions", STAFF_SCREENS),
+        _group(request, "Webhooks", WEBHOOK_SCREENS),
+        _group(request, "Access", ACCESS_SCREENS),
+    ]
     if request.user.is_superuser:
         groups.append(_group(request, "System", SYSTEM_SCREENS, collapsible=True))
     return [group for group in groups if group is not None]
