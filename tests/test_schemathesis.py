@@ -38,14 +38,21 @@ BATCH = "POST /api/v1/conversions/batch/"
 # (field name, message): a 400 a schema-valid request may get. Each is a rule on data or between fields.
 REFUSALS_THE_SCHEMA_CANNOT_STATE = [
     # References to rows that do not exist for this key (body fields, filters, reporting parameters).
-    (r".*_id|campaignId|deliveryId", r"object does not exist|Select a valid choice|There is no such"),
+    (r".*_id|campaignId|deliveryId", r"object does not exist|Select a valid choice|There is no such|Invalid pk"),
     # Codes of the right shape that are not on the ISO / IANA lists.
     (r"country|currency|language", r"is not an ISO"),
     (r"timezone", r"is not an IANA time zone"),
     # Uniqueness within the organization.
     (r"email|client_contact_id", r"already exists"),
     # Amounts: a JSON number cannot say "at most 2 decimal places" exactly (multipleOf 0.01 fails on floats).
-    (r"revenue|revenue_without_tax|payout", r"no more than \d+ (decimal places|digits in total)"),
+    (
+        r"revenue|revenue_without_tax|payout|amount|amount_without_tax",
+        r"no more than \d+ (decimal places|digits in total)",
+    ),
+    # A webhook endpoint subscribes to at least one event type.
+    (r"events", r"^This list may not be empty\.$"),
+    # A webhook URL is https with a host (http only for hosts the operator allows): more than "format: uri".
+    (r"url", r"^Must be an https:// URL with a host\.$|allowed|address"),
     # A UTC offset beyond ±15:59 is RFC 3339 but not PostgreSQL (docs/api.md, "Dates, times and time zones").
     (r".*", r"^The UTC offset must be between -15:59 and \+15:59\.$"),
     # Rules between fields and against the clock.

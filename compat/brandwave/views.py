@@ -229,9 +229,7 @@ class BrandwaveConversionViewSet(TenantViewSet):
         return set()
 
     def initial(self, request, *args, **kwargs):
-        if request.method.lower() not in self.http_method_names:
-            self.action = None  # PUT: not a Brandwave method, so a 405 whatever the query string or body
-        super().initial(request, *args, **kwargs)
+        super().initial(request, *args, **kwargs)  # PUT: not a Brandwave method, so a 405 (TenantViewSet)
         if self.action is None:
             return
         # organizationId names the key's organization, or the route shows nothing: 404 before anything is read.

@@ -172,7 +172,12 @@ class TenantViewSet(viewsets.ModelViewSet):
             allowed |= set(self.filterset_class.base_filters)
         return allowed
 
+    # Actions that take no input: an empty body is what they expect, not a 400.
+    bodiless_actions: tuple[str, ...] = ()
+
     def initial(self, request, *args, **kwargs):
+        if request.method.lower() not in self.http_method_names:
+            self.action = None  # e.g. PUT on a read-only resource: a 405, whatever the query string or body
         super().initial(request, *args, **kwargs)
         if self.action is None:
             return  # a method this route does not have: DRF answers 405, whatever the query string or body
@@ -180,7 +185,7 @@ class TenantViewSet(viewsets.ModelViewSet):
         if unknown:
             raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
         # DRF reads an empty body as {}, which would create an object of defaults: a write needs a JSON body.
-        if request.method in BODY_METHODS and request.stream is None:
+        if request.method in BODY_METHODS and request.stream is None and self.action not in self.bodiless_actions:
             raise exceptions.ParseError("A JSON object is required: the request body is empty.")
 
     def facets(self, queryset) -> dict | None:

@@ -26,6 +26,8 @@ class WebhookEndpointViewSet(TenantViewSet):
     """Webhook endpoints and partner postbacks; the signing secret is shown once, in the create answer (and in
     the answer of a rotation)."""
 
+    bodiless_actions = ("send_test",)
+
     queryset = WebhookEndpoint.objects.all()
     serializer_class = WebhookEndpointSerializer
     filterset_class = WebhookEndpointFilterSet
@@ -67,6 +69,8 @@ class WebhookDeliveryViewSet(TenantViewSet):
     """The delivery log: one row per (event, endpoint) with every attempt (status code, latency, body sent);
     kept 30 days."""
 
+    bodiless_actions = ("resend",)
+
     queryset = WebhookDelivery.objects.select_related("event").prefetch_related(
         Prefetch("attempt_log", queryset=WebhookAttempt.objects.order_by("number"))
     )
@@ -77,6 +81,13 @@ class WebhookDeliveryViewSet(TenantViewSet):
     search_fields = ["event__type"]
     facet_fields = ("status",)
     http_method_names = ["get", "post", "head", "options"]
+
+    @property
+    def allowed_methods(self):
+        """``Allow`` lists POST only on the actions that take it (``resend``), not on the log itself."""
+        return [
+            method for method in super().allowed_methods if method != "POST" or self.action_map.get("post") == "resend"
+        ]
 
     @extend_schema(exclude=True)
     def create(self, request, *args, **kwargs):  # the log is written by the system only (POST is for its actions)
