@@ -26,9 +26,10 @@ run: migrate
 	$(BIN)/python -c 'import sys, honcho.command, honcho.manager; honcho.manager.KILL_WAIT = 9; sys.exit(honcho.command.main())' \
 		start -f Procfile
 
-## make test: the whole suite (pytest + pytest-django). With DATABASE_URL/CELERY_BROKER_URL set it runs against them.
+## make test: the whole suite (pytest + pytest-django) in parallel processes (pytest-xdist: one per core, at most 4).
+## With DATABASE_URL/CELERY_BROKER_URL set it runs against them.
 test: install
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 $(PYTEST_ARGS)
 
 ## make bench: the benchmark table (PostgreSQL via DATABASE_URL; see `.venv/bin/python -m scripts.bench --help`). Not run by CI.
 bench: install

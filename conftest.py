@@ -17,6 +17,29 @@ from config.celery import app as celery_app  # noqa: E402 - after the assertion 
 
 pytest_plugins = ["accounts.tests.fixtures"]
 
+
+def _redis_databases_of_this_process() -> None:
+    """Parallel test processes (pytest-xdist) each use Redis databases of their own, for the cache and the broker.
+    Every test clears the cache (FLUSHDB on Redis), which must not wipe another process's rate limits in the middle
+    of its test; and a real worker started by one process must not take the tasks of another, whose test database
+    it cannot see. Process N adds N to the cache's database and uses database 8 + N of the broker's server."""
+    from django.conf import settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return
+    number = int(worker[2:])
+    cache = str(settings.CACHES["default"].get("LOCATION", ""))
+    if cache.startswith("redis://"):
+        base, _, database = cache.rpartition("/")
+        settings.CACHES["default"]["LOCATION"] = f"{base}/{int(database or 0) + number}"
+    if settings.CELERY_BROKER_URL.startswith("redis://"):
+        settings.CELERY_BROKER_URL = f"{settings.CELERY_BROKER_URL.rpartition('/')[0]}/{8 + number}"
+        os.environ["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL  # Celery reads the variable before its setting
+
+
+_redis_databases_of_this_process()
+
 # Tests run Celery tasks eagerly (in-process); the integration tests in .ci/run use a real worker instead.
 celery_app.conf.task_always_eager = True
 celery_app.conf.task_eager_propagates = True
