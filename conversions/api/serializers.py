@@ -115,8 +115,8 @@ class TouchpointSerializer(TenantModelSerializer):
     class Meta:
         model = Touchpoint
         fields = [
-            "id", "contact_id", "campaign_id", "delivery_id", "kind", "occurred_at", "external_id", "created_at",
-            "updated_at",
+            "id", "contact_id", "campaign_id", "delivery_id", "kind", "occurred_at", "external_id", "is_machine",
+            "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["id", "created_at", "updated_at"]
         extra_kwargs = {"external_id": {"validators": []}}  # uniqueness is the service's rule (replay or 409)
