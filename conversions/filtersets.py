@@ -11,7 +11,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from contacts.models import Contact
-from core.filtersets import IsoDateTimeFilter, LowerCaseFilter, TenantFilterSet, UpperCaseFilter, organization_rows
+from core.filtersets import (
+    IsoDateTimeFilter,
+    LowerCaseFilter,
+    StrictBooleanFilter,
+    TenantFilterSet,
+    UpperCaseFilter,
+    organization_rows,
+)
 
 from .models import Attribution, Campaign, Conversion, Delivery, ExchangeRate, Refund, Touchpoint
 
@@ -46,7 +53,7 @@ class TouchpointFilterSet(TenantFilterSet):
     kind = django_filters.ChoiceFilter(choices=Touchpoint.Kind.choices)
     occurred_after = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lte")
-    is_machine = django_filters.BooleanFilter()
+    is_machine = StrictBooleanFilter()
 
     class Meta:
         model = Touchpoint

@@ -180,6 +180,10 @@ def test_touchpoint_api_takes_and_shows_is_machine(api, organization, contact, c
     listed = api.get("/api/v1/touchpoints/?is_machine=true").json()["data"]
     assert [row["id"] for row in listed] == [response.json()["data"]["id"]]
     assert api.get("/api/v1/touchpoints/?is_machine=false").json()["data"] == []
+    assert len(api.get("/api/v1/touchpoints/?is_machine=").json()["data"]) == 1
+    refused = api.get("/api/v1/touchpoints/?is_machine=maybe")
+    assert refused.status_code == 400
+    assert "is_machine" in refused.json()["error"]["fields"]
     default = api.post("/api/v1/touchpoints/", {**body, "is_machine": None} | {"kind": "click"}, format="json")
     assert default.status_code == 400
     plain = {key: value for key, value in body.items() if key != "is_machine"}
