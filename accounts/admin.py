@@ -12,7 +12,7 @@ from core.admin.mixins import ServiceAdminMixin, copy_state
 from core.services import ServiceSet
 from core.validators import timezone_names
 
-from .models import ApiKey, Membership, Organization
+from .models import ATTRIBUTION_WINDOW_MAX_DAYS, ATTRIBUTION_WINDOW_MIN_DAYS, ApiKey, Membership, Organization
 from .services import (
     api_key_create,
     api_key_delete,
@@ -24,18 +24,42 @@ from .services import (
     organization_update,
 )
 
+ORGANIZATION_OPTIONAL_SETTINGS = ("click_window_days", "open_window_days", "count_opens", "exclude_machine_opens")
+
 admin.site.site_header = "Conversion management"
 admin.site.site_title = "Conversion management admin"
 admin.site.index_title = "Administration"
 
 
 class OrganizationAdminForm(forms.ModelForm):
+    """The per-kind attribution settings are optional: left out (or empty), they keep their value, or on a new
+    organization take the service's defaults (the default window for both kinds, opens counted, machine opens
+    excluded)."""
+
     timezone = forms.ChoiceField(choices=(), initial="UTC", help_text="IANA name; report days are cut here.")
+    click_window_days = forms.IntegerField(
+        required=False,
+        min_value=ATTRIBUTION_WINDOW_MIN_DAYS,
+        max_value=ATTRIBUTION_WINDOW_MAX_DAYS,
+        help_text="Days, 1..90: clicks up to this long before a conversion earn credit. Empty: the default window.",
+    )
+    open_window_days = forms.IntegerField(
+        required=False,
+        min_value=ATTRIBUTION_WINDOW_MIN_DAYS,
+        max_value=ATTRIBUTION_WINDOW_MAX_DAYS,
+        help_text="Days, 1..90: opens up to this long before a conversion earn credit. Empty: the default window.",
+    )
+    count_opens = forms.NullBooleanField(required=False, help_text="Whether opens earn credit (clicks always do).")
+    exclude_machine_opens = forms.NullBooleanField(
+        required=False,
+        help_text="Whether opens the sender flagged as machine opens (privacy proxies, bots) are ignored.",
+    )
 
     class Meta:
         model = Organization
         fields = (
             "slug", "name", "reference_currency", "timezone", "default_attribution_model", "default_attribution_window",
+            "click_window_days", "open_window_days", "count_opens", "exclude_machine_opens",
         )  # fmt: skip
 
     def __init__(self, *args, **kwargs):
@@ -54,6 +78,7 @@ class OrganizationAdmin(ServiceAdminMixin, ModelAdmin):
     search_fields = ("name", "slug")
     fields = (
         "slug", "name", "reference_currency", "timezone", "default_attribution_model", "default_attribution_window",
+        "click_window_days", "open_window_days", "count_opens", "exclude_machine_opens",
     )  # fmt: skip
     prepopulated_fields = {"slug": ("name",)}
 
@@ -67,6 +92,7 @@ class OrganizationAdmin(ServiceAdminMixin, ModelAdmin):
         return self.prepopulated_fields if obj is None else {}
 
     services = ServiceSet(update=organization_update, delete=organization_delete)
+    blank_means_default = ORGANIZATION_OPTIONAL_SETTINGS
 
     def create_through_service(self, request, *, organization, fields):
         # The organization is the tenant itself: created from the form's fields, not inside an organization.
@@ -77,6 +103,7 @@ class OrganizationAdmin(ServiceAdminMixin, ModelAdmin):
             timezone_name=fields["timezone"],
             default_attribution_model=fields["default_attribution_model"],
             default_attribution_window=fields["default_attribution_window"],
+            **{name: fields[name] for name in ORGANIZATION_OPTIONAL_SETTINGS if name in fields},
         )
 
     def has_delete_permission(self, request, obj=None):

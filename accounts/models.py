@@ -17,10 +17,18 @@ class AttributionModel(models.TextChoices):
     LAST_TOUCH = "last_touch", "Last touch"
     FIRST_TOUCH = "first_touch", "First touch"
     LINEAR = "linear", "Linear"
+    TIME_DECAY = "time_decay", "Time decay"
+    POSITION_BASED = "position_based", "Position based"
 
 
 class Organization(models.Model):
-    """A tenant. Every other row belongs to exactly one organization; the API key decides which."""
+    """A tenant. Every other row belongs to exactly one organization; the API key decides which.
+
+    Attribution settings: a conversion created without its own ``attribution_window`` counts clicks within
+    ``click_window_days`` and opens within ``open_window_days`` (opens only if ``count_opens``; machine opens not
+    when ``exclude_machine_opens``). ``default_attribution_window`` is the window such a conversion reports.
+    Changing any of them applies to conversions written from then on (docs/attribution.md).
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     slug = models.SlugField(max_length=50, unique=True)
@@ -37,6 +45,25 @@ class Organization(models.Model):
     default_attribution_window = models.PositiveSmallIntegerField(
         default=ATTRIBUTION_WINDOW_DEFAULT_DAYS, help_text="Days, 1..90."
     )
+    # Database defaults too, so rows written by raw SQL or an older migration state get today's behaviour.
+    click_window_days = models.PositiveSmallIntegerField(
+        default=ATTRIBUTION_WINDOW_DEFAULT_DAYS,
+        db_default=ATTRIBUTION_WINDOW_DEFAULT_DAYS,
+        help_text="Days, 1..90: how long before a conversion a click counts.",
+    )
+    open_window_days = models.PositiveSmallIntegerField(
+        default=ATTRIBUTION_WINDOW_DEFAULT_DAYS,
+        db_default=ATTRIBUTION_WINDOW_DEFAULT_DAYS,
+        help_text="Days, 1..90: how long before a conversion an open counts.",
+    )
+    count_opens = models.BooleanField(
+        default=True, db_default=True, help_text="Whether opens earn credit at all (clicks always do)."
+    )
+    exclude_machine_opens = models.BooleanField(
+        default=True,
+        db_default=True,
+        help_text="Whether opens the sender flagged as machine opens (privacy proxies, bots) are ignored.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -50,6 +77,22 @@ class Organization(models.Model):
                 ),
                 name="organization_attribution_window_range",
                 violation_error_message="The attribution window must be between 1 and 90 days.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    click_window_days__gte=ATTRIBUTION_WINDOW_MIN_DAYS,
+                    click_window_days__lte=ATTRIBUTION_WINDOW_MAX_DAYS,
+                ),
+                name="organization_click_window_range",
+                violation_error_message="The click window must be between 1 and 90 days.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    open_window_days__gte=ATTRIBUTION_WINDOW_MIN_DAYS,
+                    open_window_days__lte=ATTRIBUTION_WINDOW_MAX_DAYS,
+                ),
+                name="organization_open_window_range",
+                violation_error_message="The open window must be between 1 and 90 days.",
             ),
         ]
 

@@ -33,8 +33,16 @@ def organization_create(
     timezone_name: str = "UTC",
     default_attribution_model: str = "last_touch",
     default_attribution_window: int = 7,
+    click_window_days: int | None = None,
+    open_window_days: int | None = None,
+    count_opens: bool = True,
+    exclude_machine_opens: bool = True,
 ) -> Organization:
-    """Create a tenant after full model validation (ISO currency, IANA zone, window range, unique slug)."""
+    """Create a tenant after full model validation (ISO currency, IANA zone, window range, unique slug).
+
+    The click and open windows default to ``default_attribution_window``: an organization created with a
+    default window of N days credits clicks and opens within N days, as it did before windows per kind existed.
+    """
     organization = Organization(
         slug=slug,
         name=name,
@@ -42,18 +50,31 @@ def organization_create(
         timezone=timezone_name,
         default_attribution_model=default_attribution_model,
         default_attribution_window=default_attribution_window,
+        click_window_days=default_attribution_window if click_window_days is None else click_window_days,
+        open_window_days=default_attribution_window if open_window_days is None else open_window_days,
+        count_opens=count_opens,
+        exclude_machine_opens=exclude_machine_opens,
     )
     organization.full_clean()
     organization.save()
     return organization
 
 
-ORGANIZATION_UPDATABLE_FIELDS = frozenset({"name", "default_attribution_model", "default_attribution_window"})
+ORGANIZATION_ATTRIBUTION_SETTINGS = frozenset(
+    {
+        "default_attribution_model", "default_attribution_window", "click_window_days", "open_window_days",
+        "count_opens", "exclude_machine_opens",
+    }
+)  # fmt: skip
+ORGANIZATION_UPDATABLE_FIELDS = frozenset({"name"}) | ORGANIZATION_ATTRIBUTION_SETTINGS
 
 
 @transaction.atomic
 def organization_update(*, organization: Organization, **fields) -> Organization:
-    """Rename an organization or change its attribution defaults (which apply to conversions written from now on).
+    """Rename an organization or change its attribution settings (the admin's form, the API's ``PATCH
+    /organization/``). They apply to conversions written from now on: nothing stored is re-attributed here (a
+    conversion keeps its model; one without its own window is credited with the per-kind windows of the moment its
+    credit is computed, see docs/attribution.md).
 
     The slug, reference currency and time zone are fixed at creation: every stored reference amount and local
     day depends on them.

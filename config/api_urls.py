@@ -12,6 +12,7 @@ from core.api.views import api_not_found
 urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("contacts.api.urls")),
     path("api/v1/", include("conversions.api.urls")),
     path("api/v1/", include("webhooks.api.urls")),

@@ -218,7 +218,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"WebhookEndpointKindEnum": "webhooks.models.WebhookEndpoint.Kind"},
+    "ENUM_NAME_OVERRIDES": {
+        "WebhookEndpointKindEnum": "webhooks.models.WebhookEndpoint.Kind",
+        # The same choices on several fields (a conversion's model, an explanation's model; a touchpoint's kind,
+        # an explained touchpoint's kind) are one enum; Topmail's drop-in takes only its three models.
+        "AttributionModelEnum": "accounts.models.AttributionModel",
+        "TouchpointKindEnum": "conversions.models.Touchpoint.Kind",
+        "TopmailAttributionModelEnum": "compat.topmail.serializers.TOPMAIL_ATTRIBUTION_MODELS",
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------------------------------

@@ -177,9 +177,9 @@ class TouchpointAdmin(ServiceAdminMixin, ModelAdmin):
     list_display = ("occurred_local", "kind", "contact_email", "campaign_name", "delivery_name")
     list_display_links = ("occurred_local",)
     empty_value_display = EMPTY
-    list_filter = ("kind", CampaignFilter, DeliveryFilter, OrganizationFilter, "occurred_at")
+    list_filter = ("kind", "is_machine", CampaignFilter, DeliveryFilter, OrganizationFilter, "occurred_at")
     search_fields = ("contact__email",)
-    fields = ("organization", "contact", "kind", "campaign", "delivery", "occurred_at")
+    fields = ("organization", "contact", "kind", "is_machine", "campaign", "delivery", "occurred_at")
     autocomplete_fields = ("contact", "campaign", "delivery")
     list_select_related = ("organization", "contact", "campaign", "delivery")
     date_hierarchy = "occurred_at"

@@ -11,7 +11,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from contacts.models import Contact
-from core.filtersets import IsoDateTimeFilter, LowerCaseFilter, TenantFilterSet, UpperCaseFilter, organization_rows
+from core.filtersets import (
+    IsoDateTimeFilter,
+    LowerCaseFilter,
+    StrictBooleanFilter,
+    TenantFilterSet,
+    UpperCaseFilter,
+    organization_rows,
+)
 
 from .models import Attribution, Campaign, Conversion, Delivery, ExchangeRate, Refund, Touchpoint
 
@@ -46,10 +53,11 @@ class TouchpointFilterSet(TenantFilterSet):
     kind = django_filters.ChoiceFilter(choices=Touchpoint.Kind.choices)
     occurred_after = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lte")
+    is_machine = StrictBooleanFilter()
 
     class Meta:
         model = Touchpoint
-        fields = ["contact_id", "campaign_id", "delivery_id", "kind", "occurred_after", "occurred_before"]
+        fields = ["contact_id", "campaign_id", "delivery_id", "kind", "occurred_after", "occurred_before", "is_machine"]
 
     def filter_campaign(self, queryset, name, value):
         # A touch on a delivery of the campaign is a touch on the campaign, as credit to a delivery is.

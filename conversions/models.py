@@ -148,6 +148,11 @@ class Touchpoint(TenantModel):
         blank=True,
         help_text="The sender's id of this event: unique per organization when set, the deduplication key.",
     )
+    is_machine = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="The sender's flag for an open by a privacy proxy or a bot, not by the contact.",
+    )
 
     class Meta:
         ordering = ["-occurred_at"]
@@ -250,6 +255,14 @@ class Conversion(TenantModel):
         max_length=20, choices=AttributionModel.choices, default=AttributionModel.LAST_TOUCH
     )
     attribution_window = models.PositiveSmallIntegerField(default=ATTRIBUTION_WINDOW_DEFAULT_DAYS)
+    attribution_window_explicit = models.BooleanField(
+        default=False,
+        db_default=False,
+        editable=False,
+        help_text="Whether attribution_window was given for this conversion: then it is the window of clicks and "
+        "opens alike; otherwise the organization's per-kind windows apply and attribution_window only reports "
+        "the organization's default.",
+    )
     origin = models.CharField(max_length=ORIGIN_MAX_LENGTH, blank=True, default="")
     country = models.CharField(max_length=2, blank=True, default="", validators=[validate_country])
     coupon_code = models.CharField(max_length=COUPON_CODE_MAX_LENGTH, blank=True, default="")

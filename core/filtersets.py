@@ -3,6 +3,7 @@
 from datetime import UTC
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 from django_filters.fields import IsoDateTimeField
 
@@ -56,6 +57,23 @@ class LowerCaseFilter(django_filters.CharFilter):
 
     def filter(self, qs, value):
         return super().filter(qs, value.strip().lower() if value else value)
+
+
+class StrictNullBooleanField(forms.NullBooleanField):
+    """``true``/``false`` (or ``1``/``0``); empty means "no filter". Anything else is an error, where Django's
+    field would read it as "no filter" and answer every row. A text input: the select widget would turn an unknown
+    value into "no filter" before the field sees it."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in (None, "", True, False, "true", "false", "True", "False", "1", "0"):
+            return super().to_python(value)
+        raise ValidationError("Must be true or false.", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictNullBooleanField
 
 
 class TenantFilterSet(django_filters.FilterSet):

@@ -43,11 +43,11 @@ def test_schema_is_valid_openapi_3(schema):
 
 def test_schema_lists_every_route_and_method(schema):
     expected = routed_paths()
-    assert len(expected) == 15
+    assert len(expected) == 16
     assert expected <= set(schema["paths"])
     for path in expected:
         methods = set(schema["paths"][path]) - {"parameters"}
-        if path.startswith("/api/v1/refunds/"):
+        if path.startswith("/api/v1/refunds/") or path.endswith("/attribution/"):
             assert methods == {"get"}, path  # the ledger is immutable; refunds are recorded on their conversion
         elif path.endswith("/batch/"):
             assert methods == {"post"}
@@ -55,6 +55,12 @@ def test_schema_lists_every_route_and_method(schema):
             assert methods == {"get", "put", "patch", "delete"}, path
         else:
             assert methods == {"get", "post"}, path
+
+
+def test_the_organization_and_a_conversions_explanation_are_documented(schema):
+    organization = schema["paths"]["/api/v1/organization/"]
+    assert set(organization) - {"parameters"} == {"get", "patch"}
+    assert set(schema["paths"]["/api/v1/conversions/{id}/attribution/"]) - {"parameters"} == {"get"}
 
 
 def test_a_conversions_refunds_are_listed_and_recorded_on_its_own_path(schema):

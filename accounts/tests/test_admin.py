@@ -132,3 +132,32 @@ def test_memberships_are_visible_to_members_and_managed_by_superusers(admin_a, a
     assert admin_a.post(delete_url, {"post": "yes"}).status_code == 403
     assert admin_root.post(delete_url, {"post": "yes"}).status_code == 302
     assert not Membership.objects.filter(user=newcomer).exists()
+
+
+@pytest.mark.django_db
+def test_per_kind_settings_are_edited_in_the_form_and_kept_when_left_out(admin_a, organization):
+    base = {"name": "Acme", "default_attribution_model": "last_touch", "default_attribution_window": "7"}
+    edited = {
+        "click_window_days": "3",
+        "open_window_days": "30",
+        "count_opens": "false",
+        "exclude_machine_opens": "false",
+    }
+    assert admin_a.post(_change(organization), {**base, **edited}).status_code == 302
+    organization.refresh_from_db()
+    settings = (organization.click_window_days, organization.open_window_days)
+    assert settings + (organization.count_opens, organization.exclude_machine_opens) == (3, 30, False, False)
+    assert admin_a.post(_change(organization), {**base, "name": "Acme 2"}).status_code == 302
+    organization.refresh_from_db()
+    assert (organization.name, organization.click_window_days, organization.count_opens) == ("Acme 2", 3, False)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("days", "status"), [("0", 200), ("1", 302), ("90", 302), ("91", 200)])
+def test_click_and_open_window_limits_in_the_form(admin_a, organization, days, status):
+    base = {"name": "Acme", "default_attribution_model": "last_touch", "default_attribution_window": "7"}
+    response = admin_a.post(_change(organization), {**base, "click_window_days": days, "open_window_days": days})
+    assert response.status_code == status
+    organization.refresh_from_db()
+    assert (organization.click_window_days == int(days)) == (status == 302)
+    assert (organization.open_window_days == int(days)) == (status == 302)

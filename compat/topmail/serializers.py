@@ -24,6 +24,12 @@ from core.api.viewsets import TenantModelSerializer
 TOPMAIL_ORDER_ID_MAX_LENGTH = 100  # Topmail's limit; ours is 255
 TOPMAIL_DEFAULT_CURRENCY = "USD"  # Topmail's default; ours is the organization's reference currency
 TOPMAIL_DEFAULT_ATTRIBUTION_MODEL = AttributionModel.LAST_TOUCH
+# The models Topmail documents: ours has more (time_decay, position_based), which the drop-in does not accept.
+TOPMAIL_ATTRIBUTION_MODELS = [
+    (value, label)
+    for value, label in AttributionModel.choices
+    if value in (AttributionModel.LAST_TOUCH, AttributionModel.FIRST_TOUCH, AttributionModel.LINEAR)
+]
 TOPMAIL_DEFAULT_ATTRIBUTION_WINDOW_DAYS = ATTRIBUTION_WINDOW_DEFAULT_DAYS  # 7, as Topmail documents
 CONTACT_REQUIRED_MESSAGES = {
     "email": ["Required if contact_id is not provided."],
@@ -110,7 +116,7 @@ class TopmailConversionSerializer(TenantModelSerializer):
         "flow that got the (largest) credit from the contact's touchpoints.",
     )
     attribution_model = serializers.ChoiceField(
-        choices=AttributionModel.choices, default=TOPMAIL_DEFAULT_ATTRIBUTION_MODEL
+        choices=TOPMAIL_ATTRIBUTION_MODELS, default=TOPMAIL_DEFAULT_ATTRIBUTION_MODEL
     )
     attribution_window = serializers.IntegerField(
         write_only=True,

@@ -10,18 +10,21 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 
-from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, ATTRIBUTION_WINDOW_MIN_DAYS
+from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, ATTRIBUTION_WINDOW_MIN_DAYS, AttributionModel
 from contacts.models import CONTACT_EMAIL_MAX_LENGTH, Contact
 from core.api.envelope import error_body, validation_error_body
 from core.api.fields import CountryField, CurrencyField, DateTimeField, LanguageField
 from core.api.viewsets import StrictSerializerMixin, TenantModelSerializer
 from core.exceptions import ConflictError
 
+from ..attribution import Outcome
 from ..models import (
     COUNT_MAX,
     COUNT_MIN,
     MONEY_DECIMAL_PLACES,
     MONEY_MAX_DIGITS,
+    WEIGHT_DECIMAL_PLACES,
+    WEIGHT_MAX_DIGITS,
     Attribution,
     Campaign,
     Conversion,
@@ -115,8 +118,8 @@ class TouchpointSerializer(TenantModelSerializer):
     class Meta:
         model = Touchpoint
         fields = [
-            "id", "contact_id", "campaign_id", "delivery_id", "kind", "occurred_at", "external_id", "created_at",
-            "updated_at",
+            "id", "contact_id", "campaign_id", "delivery_id", "kind", "occurred_at", "external_id", "is_machine",
+            "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["id", "created_at", "updated_at"]
         extra_kwargs = {"external_id": {"validators": []}}  # uniqueness is the service's rule (replay or 409)
@@ -130,6 +133,83 @@ class AttributionSerializer(serializers.ModelSerializer):
         model = Attribution
         fields = ["campaign_id", "delivery_id", "weight", "revenue", "reference_revenue"]
         read_only_fields = fields
+
+
+class AttributionWindowsSerializer(serializers.Serializer):
+    click_days = serializers.IntegerField(help_text="The organization's click window (days).")
+    open_days = serializers.IntegerField(help_text="The organization's open window (days).")
+    override_days = serializers.IntegerField(
+        allow_null=True,
+        help_text="The conversion's own attribution_window when it was given: then it is the window of clicks and "
+        "opens alike. Null: the click and open windows apply.",
+    )
+    count_opens = serializers.BooleanField(help_text="Whether opens earn credit at all.")
+    exclude_machine_opens = serializers.BooleanField(help_text="Whether opens flagged is_machine are left out.")
+
+
+class ExplainedTouchpointSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=Touchpoint.Kind.choices)
+    occurred_at = DateTimeField()
+    campaign_id = serializers.UUIDField(
+        allow_null=True, help_text="The campaign the touch credits: its own, else its delivery's."
+    )
+    delivery_id = serializers.UUIDField(allow_null=True)
+    outcome = serializers.ChoiceField(
+        choices=Outcome.ALL,
+        help_text="`counted`, or why the touch earned nothing: `outside_window`, `after_conversion`, "
+        "`kind_not_counted` (delivered), `opens_not_counted`, `machine_open`, `explicit_override`.",
+    )
+    weight = serializers.DecimalField(
+        max_digits=WEIGHT_MAX_DIGITS,
+        decimal_places=WEIGHT_DECIMAL_PLACES,
+        allow_null=True,
+        help_text="The share this touch earned before shares of the same target merge; the counted touches' "
+        "weights sum to 1 (a touch the model gives nothing, e.g. not the last under last_touch, has 0). Null when "
+        "not counted.",
+    )
+
+
+class ConversionAttributionSerializer(serializers.Serializer):
+    """Why a conversion has the credit it has (``conversions.selectors.conversion_explanation``)."""
+
+    model = serializers.ChoiceField(choices=AttributionModel.choices)
+    windows = AttributionWindowsSerializer()
+    explicit = serializers.BooleanField(help_text="The conversion names its campaign or delivery: it gets all.")
+    touchpoints = ExplainedTouchpointSerializer(
+        many=True,
+        help_text="Every touchpoint of the contact from the longest window before the conversion to 90 days "
+        "after it, oldest first.",
+    )
+    attributions = AttributionSerializer(many=True, help_text="The stored credit, as the conversion shows it.")
+
+    @staticmethod
+    def represent(conversion, explanation) -> dict:
+        rules = explanation.rules
+        return {
+            "model": explanation.model,
+            "windows": {
+                "click_days": rules.click_window_days,
+                "open_days": rules.open_window_days,
+                "override_days": rules.override_window_days,
+                "count_opens": rules.count_opens,
+                "exclude_machine_opens": rules.exclude_machine_opens,
+            },
+            "explicit": explanation.explicit,
+            "touchpoints": [
+                {
+                    "id": item.touch.id,
+                    "kind": item.touch.kind,
+                    "occurred_at": item.touch.occurred_at,
+                    "campaign_id": item.touch.campaign_id,
+                    "delivery_id": item.touch.delivery_id,
+                    "outcome": item.outcome,
+                    "weight": item.weight,
+                }
+                for item in explanation.touches
+            ],
+            "attributions": list(conversion.attributions.all()),
+        }
 
 
 @extend_schema_field(

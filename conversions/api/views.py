@@ -28,8 +28,10 @@ from ..filtersets import (
     TouchpointFilterSet,
 )
 from ..models import Campaign, Conversion, Delivery, ExchangeRate, Refund, Touchpoint
+from ..selectors import conversion_explanation
 from .serializers import (
     CampaignSerializer,
+    ConversionAttributionSerializer,
     ConversionBatchResultSerializer,
     ConversionBatchSerializer,
     ConversionSerializer,
@@ -152,6 +154,22 @@ class ConversionViewSet(TenantViewSet):
         )
         response.enveloped = True
         return response
+
+    @extend_schema(
+        responses={200: ConversionAttributionSerializer},
+        description="Why this conversion has its credit: the model and windows used, whether explicit credit "
+        "applied, and every touchpoint of its contact from the longest window before it to 90 days after it, each "
+        "`counted` (with its weight) or with the reason it earned nothing; then the stored credit. Computed by the "
+        "same rule that computes the credit (docs/attribution.md).",
+    )
+    @action(detail=True, methods=["get"], url_path="attribution")
+    def attribution(self, request, pk=None):
+        conversion = self.get_object()
+        conversion.organization = self.organization  # the key's, which scoped it: no query to read it again
+        explanation = conversion_explanation(conversion)
+        return Response(
+            ConversionAttributionSerializer(ConversionAttributionSerializer.represent(conversion, explanation)).data
+        )
 
 
 class RefundViewSet(TenantViewSet):

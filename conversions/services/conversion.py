@@ -215,6 +215,9 @@ def _apply(conversion: Conversion, values: dict, lookups: _Lookups | None = None
     contact_given = "contact" in values
     for name, value in values.items():
         setattr(conversion, name, value)
+    if values.get("attribution_window") is not None:
+        # Given by the caller: this window replaces the organization's click and open windows for this conversion.
+        conversion.attribution_window_explicit = True
     if email:
         if contact_given and conversion.contact is not None and conversion.contact.email != email:
             raise ValidationError({"email": ["Does not match the e-mail of contact_id."]})

@@ -6,33 +6,26 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from conversions.attribution import WEIGHT_QUANTUM, Candidate, choose_credit, split_exactly, split_money
-from conversions.models import CREDITED_MONEY_FIELDS, WEIGHT_DECIMAL_PLACES, Attribution, Conversion, Touchpoint
+from conversions.attribution import WEIGHT_QUANTUM, AttributionRules, Touch, explain, split_exactly, split_money
+from conversions.models import CREDITED_MONEY_FIELDS, WEIGHT_DECIMAL_PLACES, Attribution, Conversion
+from conversions.selectors import touches_by_contact
 
 from .base import CANDIDATE_TOUCHPOINT_KINDS, conversion_days_mark, enqueue_after_commit
 
 
-def _touch_candidates(contact_ids, start: datetime, end: datetime) -> dict:
-    """Open and click touchpoints of these contacts in ``[start, end]``, as candidates grouped by contact."""
-    rows = Touchpoint.objects.filter(
-        contact_id__in=contact_ids, kind__in=CANDIDATE_TOUCHPOINT_KINDS, occurred_at__gte=start, occurred_at__lte=end
-    ).values_list("pk", "contact_id", "occurred_at", "campaign_id", "delivery_id", "delivery__campaign_id")
-    by_contact: dict = {}
-    for pk, contact_id, occurred_at, campaign_id, delivery_id, delivery_campaign_id in rows:
-        by_contact.setdefault(contact_id, []).append(
-            Candidate(occurred_at, str(pk), campaign_id or delivery_campaign_id, delivery_id)
-        )
-    return by_contact
-
-
 def _window_start(conversion: Conversion) -> datetime:
-    return conversion.converted_at - timedelta(days=conversion.attribution_window)
+    """The earliest time a touch can count for this conversion (its longest window back)."""
+    return conversion.converted_at - timedelta(days=AttributionRules.for_conversion(conversion).longest_window_days)
 
 
-def _candidates(conversion: Conversion) -> list[Candidate]:
+def _touches(conversion: Conversion, rules: AttributionRules) -> list[Touch]:
+    """The conversion's contact's opens and clicks that its longest window can reach."""
     if conversion.contact_id is None:
         return []
-    touches = _touch_candidates([conversion.contact_id], _window_start(conversion), conversion.converted_at)
+    start = conversion.converted_at - timedelta(days=rules.longest_window_days)
+    touches = touches_by_contact(
+        [conversion.contact_id], start, conversion.converted_at, kinds=CANDIDATE_TOUCHPOINT_KINDS
+    )
     return touches.get(conversion.contact_id, [])
 
 
@@ -52,11 +45,14 @@ def _frozen_credit(existing: list[Attribution]) -> list[tuple]:
 
 
 def conversion_credit_rows(
-    conversion: Conversion, candidates: list[Candidate] | None = None, *, existing: list[Attribution] | None = None
+    conversion: Conversion, touches: list[Touch] | None = None, *, existing: list[Attribution] | None = None
 ) -> list[Attribution]:
     """The attribution rows a conversion should have now (unsaved): explicit target first, else touchpoints.
 
-    ``candidates`` may be given by a caller that fetched the touchpoints of many conversions in one query.
+    The touchpoint credit is the credit of ``attribution.explain`` (the rule the explain endpoint shows): the
+    organization's per-kind windows and open settings, or the conversion's own window when it was given.
+    ``touches`` (the contact's touches, a superset of the window is fine) may be given by a caller that fetched
+    the touchpoints of many conversions in one query.
     A conversion without a contact (its contact was deleted, and its touchpoints with it) keeps the touchpoint
     credit it had (``existing``, money re-split): a later edit of its notes or revenue never drops that credit.
     """
@@ -64,10 +60,13 @@ def conversion_credit_rows(
     if not credit and conversion.contact_id is None and existing:
         credit = _frozen_credit(existing)
     if not credit:
-        if candidates is None:
-            candidates = _candidates(conversion)
-        chosen = choose_credit(conversion.attribution_model, candidates)
-        credit = [(item.campaign_id, item.delivery_id, item.weight) for item in chosen]
+        rules = AttributionRules.for_conversion(conversion)
+        if touches is None:
+            touches = _touches(conversion, rules)
+        explanation = explain(
+            model=conversion.attribution_model, rules=rules, converted_at=conversion.converted_at, touches=touches
+        )
+        credit = [(item.campaign_id, item.delivery_id, item.weight) for item in explanation.credit]
     weights = [weight for _, _, weight in credit]
     money = {field: split_money(getattr(conversion, field), weights) for field in CREDITED_MONEY_FIELDS}
     return [
@@ -188,21 +187,17 @@ def conversions_attribute_many(conversions: list[Conversion]) -> None:
     """Credit for freshly inserted conversions: one touchpoint query for all of them, one INSERT of the rows."""
     touched = [c for c in conversions if c.contact_id and c.campaign_id is None and c.delivery_id is None]
     touches = (
-        _touch_candidates(
+        touches_by_contact(
             {c.contact_id for c in touched},
             min(_window_start(c) for c in touched),
             max(c.converted_at for c in touched),
+            kinds=CANDIDATE_TOUCHPOINT_KINDS,
         )
         if touched
         else {}
     )
     rows = []
     for conversion in conversions:
-        window_start = _window_start(conversion)
-        candidates = [
-            candidate
-            for candidate in touches.get(conversion.contact_id, [])
-            if window_start <= candidate.occurred_at <= conversion.converted_at
-        ]
-        rows.extend(conversion_credit_rows(conversion, candidates))
+        # The contact's touches of the whole batch's range: explain keeps those its own rules count.
+        rows.extend(conversion_credit_rows(conversion, touches.get(conversion.contact_id, [])))
     Attribution.objects.bulk_create(rows, batch_size=1000)

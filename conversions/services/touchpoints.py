@@ -15,7 +15,9 @@ from .base import CANDIDATE_TOUCHPOINT_KINDS, DATETIME_OUT_OF_RANGE, check_same_
 from .credit import conversions_reattribute_enqueue
 from .events import touchpoints_event
 
-TOUCHPOINT_WRITABLE_FIELDS = frozenset({"contact", "kind", "campaign", "delivery", "occurred_at", "external_id"})
+TOUCHPOINT_WRITABLE_FIELDS = frozenset(
+    {"contact", "kind", "campaign", "delivery", "occurred_at", "external_id", "is_machine"}
+)
 
 
 def _touchpoint_validate(touchpoint: Touchpoint) -> None:
@@ -52,7 +54,7 @@ def _enqueue_reattribution_for_touches(touches: Iterable[tuple]) -> None:
         )
 
 
-TOUCHPOINT_IDENTITY_FIELDS = ("contact_id", "campaign_id", "delivery_id", "kind", "occurred_at")
+TOUCHPOINT_IDENTITY_FIELDS = ("contact_id", "campaign_id", "delivery_id", "kind", "occurred_at", "is_machine")
 
 
 def _replay_or_conflict(existing: Touchpoint, candidate: Touchpoint) -> tuple[Touchpoint, bool]:
