@@ -39,6 +39,7 @@ from .exchange_rates import (
 from .reattribution import (
     REATTRIBUTION_JOB_MAX_DAYS,
     conversion_apply_organization_defaults,
+    organization_attribution_defaults,
     reattribution_job_create,
     reattribution_job_resume,
     reattribution_job_run,
@@ -96,6 +97,7 @@ __all__ = [
     "conversions_revalue_in_chunks",
     "REATTRIBUTION_JOB_MAX_DAYS",
     "conversion_apply_organization_defaults",
+    "organization_attribution_defaults",
     "reattribution_job_create",
     "reattribution_job_resume",
     "reattribution_job_run",

@@ -40,17 +40,18 @@ REATTRIBUTION_JOB_CHUNK_SIZE = 100  # conversions locked and re-attributed per t
 REATTRIBUTION_JOB_RUN_SECONDS = 60
 
 
-def conversion_apply_organization_defaults(conversion: Conversion) -> list[str]:
-    """Give a conversion its organization's current attribution defaults; returns the fields that changed.
-
-    The one place that says what "the current defaults" are for a stored conversion (today the organization's
-    default model and window), so a change of what a conversion's attribution settings consist of is made here.
-    """
-    organization = conversion.organization
-    defaults = {
+def organization_attribution_defaults(organization: Organization) -> dict:
+    """The conversion fields and values "the current defaults" stand for (today the organization's default model
+    and window): the one place that says so, for the job and for the admin's preview."""
+    return {
         "attribution_model": organization.default_attribution_model,
         "attribution_window": organization.default_attribution_window,
     }
+
+
+def conversion_apply_organization_defaults(conversion: Conversion) -> list[str]:
+    """Give a conversion its organization's current attribution defaults; returns the fields that changed."""
+    defaults = organization_attribution_defaults(conversion.organization)
     changed = [name for name, value in defaults.items() if getattr(conversion, name) != value]
     for name in changed:
         setattr(conversion, name, defaults[name])
