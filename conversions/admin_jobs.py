@@ -71,11 +71,17 @@ class ReattributeRangeForm(forms.Form):
         return cleaned
 
 
+FIELD_UNITS = {"attribution_window": "days"}
+
+
 def _labelled(name: str, value) -> tuple[str, str]:
-    """A conversion field and a value as staff read them: "attribution model", "Last touch"."""
+    """A conversion field and a value as staff read them: ("Attribution model", "Last touch"), ("…", "7 days")."""
     field = Conversion._meta.get_field(name)
     label = dict(field.choices).get(value, value) if field.choices else value
-    return str(field.verbose_name), "organization default" if label is None else str(label)
+    shown = (
+        "the organization's default" if label is None else " ".join(filter(None, [str(label), FIELD_UNITS.get(name)]))
+    )
+    return str(field.verbose_name).capitalize(), shown
 
 
 def progress_bar(job: ReattributionJob):
@@ -101,7 +107,7 @@ class ReattributionJobAdmin(TenantAdminMixin, ModelAdmin):
 
     member_permissions = frozenset({"view", "add"})
     list_display = (
-        "created_local", "date_range", "status_label", "progress", "changed", "created_by", "finished_local",
+        "created_local", "date_range", "status_label", "progress", "changed_count", "created_by", "finished_local",
     )  # fmt: skip
     list_display_links = ("created_local",)
     list_filter = ("status", OrganizationFilter)
@@ -112,8 +118,8 @@ class ReattributionJobAdmin(TenantAdminMixin, ModelAdmin):
     change_list_template = "admin/conversions/reattributionjob/change_list.html"
     change_form_template = "admin/conversions/reattributionjob/change_form.html"
     fields = (
-        "organization", "date_range", "status_label", "progress", "changed", "error", "created_by", "created_local",
-        "started_local", "finished_local",
+        "organization", "date_range", "status_label", "progress", "changed_count", "error", "created_by",
+        "created_local", "started_local", "finished_local",
     )  # fmt: skip
     readonly_fields = fields
 
@@ -148,6 +154,10 @@ class ReattributionJobAdmin(TenantAdminMixin, ModelAdmin):
     @admin.display(description="progress")
     def progress(self, obj):
         return progress_bar(obj)
+
+    @admin.display(description="changed", ordering="changed")
+    def changed_count(self, obj):
+        return f"{obj.changed:,}"
 
     # Pages that reload themselves while a job is unfinished
 

@@ -554,7 +554,7 @@ class ReattributionJob(TenantModel):
         indexes = [models.Index(fields=["organization", "-created_at"], name="reattribution_job_org_created")]
 
     def __str__(self) -> str:
-        return f"Re-attribution {self.date_from}..{self.date_to}"
+        return f"Re-attribution {self.date_from} – {self.date_to}"
 
     @property
     def percent(self) -> int:
