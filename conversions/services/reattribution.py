@@ -153,7 +153,14 @@ def _reattribution_job_fail(job_id, error: Exception) -> None:
 @transaction.atomic
 def _reattribution_job_step(job_id) -> bool:
     """One chunk, with the job's cursor and progress, in one transaction. Returns whether work remains."""
-    job = ReattributionJob.objects.select_for_update().select_related("organization").filter(pk=job_id).first()
+    # Only the job row is locked (``of``): a lock on the organization row would block every insert that
+    # references it (their FOR KEY SHARE) for the length of the chunk.
+    job = (
+        ReattributionJob.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .filter(pk=job_id)
+        .first()
+    )
     if job is None or job.status in (ReattributionJob.Status.DONE, ReattributionJob.Status.FAILED):
         return False
     now = timezone.now()
