@@ -191,7 +191,7 @@ def _reattribute_with_defaults(organization: Organization, conversions: list[Con
     updated, updated_fields, touched_days, changed = [], set(), set(), 0
     now = timezone.now()
     for conversion in conversions:
-        conversion.organization = organization  # the job's locked row: the defaults read once per chunk
+        conversion.organization = organization  # read with the job: the same defaults for the whole chunk
         before = sorted(conversion.attributions.values_list("campaign_id", "delivery_id", "weight"), key=str)
         fields = conversion_apply_organization_defaults(conversion)
         if fields:
