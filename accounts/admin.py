@@ -31,6 +31,12 @@ admin.site.site_title = "Conversion management admin"
 admin.site.index_title = "Administration"
 
 
+DEFAULTS_APPLY_TO_NEW = (
+    "Applies to conversions written from now on; past days keep theirs until re-attributed "
+    "(Re-attribution jobs → Re-attribute a date range)."
+)
+
+
 class OrganizationAdminForm(forms.ModelForm):
     """The per-kind attribution settings are optional: left out (or empty), they keep their value, or on a new
     organization take the service's defaults (the default window for both kinds, opens counted, machine opens
@@ -66,6 +72,11 @@ class OrganizationAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "timezone" in self.fields:
             self.fields["timezone"].choices = [(name, name) for name in sorted(timezone_names())]
+        for name in ("default_attribution_model", "default_attribution_window"):
+            if name in self.fields:
+                self.fields[name].help_text = " ".join(
+                    filter(None, [self.fields[name].help_text, DEFAULTS_APPLY_TO_NEW])
+                )
 
 
 @admin.register(Organization)

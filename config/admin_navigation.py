@@ -19,6 +19,7 @@ STAFF_SCREENS = [
     ("Deliveries", "send", "conversions.Delivery"),
     ("Touchpoints", "ads_click", "conversions.Touchpoint"),
     ("Exchange rates", "currency_exchange", "conversions.ExchangeRate"),
+    ("Re-attribution jobs", "autorenew", "conversions.ReattributionJob"),
     ("Import / export", "upload_file", "url:admin:conversions_conversion_import"),
 ]
 WEBHOOK_SCREENS = [

@@ -11,6 +11,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin
+from unfold.decorators import action as unfold_action
 from unfold.widgets import (
     UnfoldAdminDecimalFieldWidget,
     UnfoldAdminIntegerFieldWidget,
@@ -362,6 +363,7 @@ class ConversionAdmin(HistoryDisplayMixin, TenantImportExportMixin, TenantHistor
     )  # fmt: skip
     readonly_fields = computed_fieldset[1]["fields"]
     actions = ("approve", "reject", "refund", "refund_part", "reattribute", "export_selected_csv")
+    actions_list = ("reattribute_range",)
 
     def get_queryset(self, request):
         credit = Attribution.objects.select_related("campaign", "delivery")
@@ -493,6 +495,11 @@ class ConversionAdmin(HistoryDisplayMixin, TenantImportExportMixin, TenantHistor
     @admin.action(description="Export selected conversions as CSV", permissions=["view"])
     def export_selected_csv(self, request, queryset):
         return self.export_csv_response(queryset.select_related("contact"), "conversions.csv")
+
+    @unfold_action(description="Re-attribute a date range…", url_path="reattribute-range", icon="autorenew")
+    def reattribute_range(self, request):
+        """The button above the list: the re-attribution job form (``admin_jobs``), which checks its own access."""
+        return HttpResponseRedirect(reverse("admin:conversions_reattributionjob_add"))
 
 
 @admin.register(Attribution)
@@ -647,3 +654,4 @@ class ExchangeRateAdmin(ServiceAdminMixin, ModelAdmin):
 
 for audited_model in (Campaign, Delivery, Conversion, Refund):
     register_history_log(audited_model)
+from . import admin_jobs  # noqa: E402,F401 - the re-attribution jobs screens (a module of their own)

@@ -3,6 +3,7 @@
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -519,3 +520,60 @@ class RollupMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id} {self.day}"
+
+
+class ReattributionJob(TenantModel):
+    """A re-attribution of one organization's conversions over a range of local days with its current defaults,
+    run in the background and tracked here (status, progress), because a year of conversions takes minutes.
+
+    The job processes the range's conversions in order of primary key; ``cursor`` is the last one done and is
+    saved in the same transaction as that chunk's credit, so a killed worker or a retried task continues where the
+    last committed chunk ended and every figure stays exact. No audit history: the row is the record (who asked,
+    when, how far it got); the conversions it changes get their own history rows.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    date_from = models.DateField(help_text="First local day (the organization's time zone), inclusive.")
+    date_to = models.DateField(help_text="Last local day, inclusive.")
+    total = models.PositiveIntegerField(default=0, help_text="Conversions in the range without explicit credit.")
+    processed = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(
+        default=0, help_text="Processed conversions whose model, window or credit changed."
+    )
+    cursor = models.UUIDField(null=True, blank=True, editable=False, help_text="The last conversion processed.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "re-attribution job"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_from__lte=models.F("date_to")),
+                name="reattribution_job_date_order",
+                violation_error_message="date_from must not be after date_to.",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "-created_at"], name="reattribution_job_org_created")]
+
+    def __str__(self) -> str:
+        return f"Re-attribution {self.date_from} – {self.date_to}"
+
+    @property
+    def percent(self) -> int:
+        """Progress in whole percent (100 once done, even when the range had nothing to do)."""
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, self.processed * 100 // self.total)

@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import models
 
@@ -71,4 +71,12 @@ def conversion_explanation(conversion: Conversion) -> Explanation:
         converted_at=conversion.converted_at,
         touches=touches,
         explicit=explicit,
+    )
+
+
+def reattribution_conversions(*, organization, date_from: date, date_to: date) -> models.QuerySet:
+    """The conversions a re-attribution job for these local days (inclusive, like the reports) processes: those
+    without explicit credit (an explicit campaign or delivery keeps its credit whatever the defaults say)."""
+    return Conversion.objects.for_organization(organization).filter(
+        converted_date__gte=date_from, converted_date__lte=date_to, campaign__isnull=True, delivery__isnull=True
     )

@@ -36,6 +36,15 @@ from .exchange_rates import (
     exchange_rate_update,
     exchange_rates_import,
 )
+from .reattribution import (
+    REATTRIBUTION_JOB_MAX_DAYS,
+    conversion_apply_organization_defaults,
+    organization_attribution_defaults,
+    reattribution_job_create,
+    reattribution_job_resume,
+    reattribution_job_run,
+    reattribution_range_validate,
+)
 from .refunds import (
     REFUND_FUTURE_TOLERANCE_MINUTES,
     conversion_refund_remaining,
@@ -86,6 +95,13 @@ __all__ = [
     "conversions_revalue",
     "conversions_revalue_chunk",
     "conversions_revalue_in_chunks",
+    "REATTRIBUTION_JOB_MAX_DAYS",
+    "conversion_apply_organization_defaults",
+    "organization_attribution_defaults",
+    "reattribution_job_create",
+    "reattribution_job_resume",
+    "reattribution_job_run",
+    "reattribution_range_validate",
     "REFUND_FUTURE_TOLERANCE_MINUTES",
     "conversion_refund_remaining",
     "conversion_refunds_recount",
