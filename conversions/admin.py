@@ -42,6 +42,7 @@ from core.exceptions import ConflictError
 from core.import_export import TenantImportExportMixin
 from core.services import ServiceSet
 
+from .admin_explanation import explanation_timeline
 from .models import Attribution, Campaign, Conversion, Delivery, ExchangeRate, Refund, Touchpoint
 from .resources import CampaignResource, ConversionResource, DeliveryResource, RefundResource
 from .services import (
@@ -361,7 +362,8 @@ class ConversionAdmin(HistoryDisplayMixin, TenantImportExportMixin, TenantHistor
             )
         },
     )  # fmt: skip
-    readonly_fields = computed_fieldset[1]["fields"]
+    explanation_fieldset = ("Why this credit", {"fields": ("why_this_credit",)})
+    readonly_fields = (*computed_fieldset[1]["fields"], "why_this_credit")
     actions = ("approve", "reject", "refund", "refund_part", "reattribute", "export_selected_csv")
     actions_list = ("reattribute_range",)
 
@@ -372,7 +374,7 @@ class ConversionAdmin(HistoryDisplayMixin, TenantImportExportMixin, TenantHistor
     def get_fieldsets(self, request, obj=None):
         fieldsets = [(name, dict(options)) for name, options in self.fieldsets]
         if obj is not None:
-            fieldsets.append(self.computed_fieldset)
+            fieldsets += [self.explanation_fieldset, self.computed_fieldset]
         elif not self.organization_choice_needed(request):
             fieldsets[0][1]["fields"] = tuple(name for name in fieldsets[0][1]["fields"] if name != "organization")
         return fieldsets
@@ -441,6 +443,11 @@ class ConversionAdmin(HistoryDisplayMixin, TenantImportExportMixin, TenantHistor
         if not rows:
             return EMPTY
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{} ({})</li>", rows))
+
+    @admin.display(description="touchpoints weighed")
+    def why_this_credit(self, obj):
+        """Every touchpoint the attribution looked at, and why it counted or not (the explain endpoint's answer)."""
+        return explanation_timeline(obj)
 
     # Services
 
