@@ -1,11 +1,13 @@
 """Attribution: the credit rows a conversion should have, stored and recomputed when the data changes."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 
+from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS
 from conversions.attribution import WEIGHT_QUANTUM, Candidate, choose_credit, split_exactly, split_money
 from conversions.models import CREDITED_MONEY_FIELDS, WEIGHT_DECIMAL_PLACES, Attribution, Conversion, Touchpoint
 
@@ -27,13 +29,6 @@ def _touch_candidates(contact_ids, start: datetime, end: datetime) -> dict:
 
 def _window_start(conversion: Conversion) -> datetime:
     return conversion.converted_at - timedelta(days=conversion.attribution_window)
-
-
-def _candidates(conversion: Conversion) -> list[Candidate]:
-    if conversion.contact_id is None:
-        return []
-    touches = _touch_candidates([conversion.contact_id], _window_start(conversion), conversion.converted_at)
-    return touches.get(conversion.contact_id, [])
 
 
 def _explicit_credit(conversion: Conversion) -> list[tuple]:
@@ -65,7 +60,7 @@ def conversion_credit_rows(
         credit = _frozen_credit(existing)
     if not credit:
         if candidates is None:
-            candidates = _candidates(conversion)
+            candidates = conversions_candidates([conversion])[0]
         chosen = choose_credit(conversion.attribution_model, candidates)
         credit = [(item.campaign_id, item.delivery_id, item.weight) for item in chosen]
     weights = [weight for _, _, weight in credit]
@@ -142,11 +137,33 @@ def _reattribute_chunk(ids: list[str]) -> int:
         before = sorted(conversion.attributions.values_list("campaign_id", "delivery_id", "weight"), key=str)
         rows = conversion_attribute(conversion=conversion)
         after = sorted(((row.campaign_id, row.delivery_id, row.weight) for row in rows), key=str)
-        if before != after:
+        # A conversion credited by touchpoints is re-attributed because its touchpoints (or their targets) changed:
+        # the credit another model would give may have changed even when the stored credit did not, and the model
+        # comparison rollup must be rebuilt for its day.
+        if before != after or _credited_by_touches(conversion):
             touched.setdefault(conversion.organization, set()).add(conversion.converted_date)
     for organization, days in touched.items():
         conversion_days_mark(organization, days)
     return len(conversions)
+
+
+def touchpoints_reach_days_mark(*, organization, touchpoints: QuerySet) -> None:
+    """Mark the days of the touch-credited conversions these touchpoints can reach (same contact, up to the longest
+    window after the touch), before the touchpoints or their targets change in a way no re-attribution of the
+    stored credit sees: the credit other models would give (the model comparison) may move."""
+    reach = Touchpoint.objects.filter(
+        pk__in=touchpoints.values("pk"),
+        contact_id=OuterRef("contact_id"),
+        occurred_at__lte=OuterRef("converted_at"),
+        occurred_at__gte=OuterRef("converted_at") - timedelta(days=ATTRIBUTION_WINDOW_MAX_DAYS),
+    )
+    days = (
+        Conversion.objects.for_organization(organization)
+        .filter(Exists(reach), campaign__isnull=True, delivery__isnull=True)
+        .values_list("converted_date", flat=True)
+        .distinct()
+    )
+    conversion_days_mark(organization, list(days))
 
 
 REATTRIBUTE_INLINE_MAX_CONVERSIONS = 500  # more than this is re-attributed in the background
@@ -184,9 +201,19 @@ def conversions_reattribute_contact_window(*, contact_id, start: datetime, end: 
     return conversions_reattribute_requested(conversion_ids=list(ids))[0]
 
 
-def conversions_attribute_many(conversions: list[Conversion]) -> None:
-    """Credit for freshly inserted conversions: one touchpoint query for all of them, one INSERT of the rows."""
-    touched = [c for c in conversions if c.contact_id and c.campaign_id is None and c.delivery_id is None]
+def _credited_by_touches(conversion: Conversion) -> bool:
+    return bool(conversion.contact_id) and conversion.campaign_id is None and conversion.delivery_id is None
+
+
+def conversions_candidates(conversions: Sequence[Conversion]) -> list[list[Candidate]]:
+    """The candidate touchpoints of each of these conversions (aligned with the input), read in one query.
+
+    The one place the candidate rules live (which kinds count, the window): storing credit
+    (``conversions_attribute_many``, ``conversion_credit_rows``) and the model comparison report both read candidates
+    here, so the comparison credits exactly what storing each model would. Conversions with explicit credit or
+    without a contact get no candidates (their credit does not come from touchpoints).
+    """
+    touched = [c for c in conversions if _credited_by_touches(c)]
     touches = (
         _touch_candidates(
             {c.contact_id for c in touched},
@@ -196,13 +223,25 @@ def conversions_attribute_many(conversions: list[Conversion]) -> None:
         if touched
         else {}
     )
-    rows = []
+    result = []
     for conversion in conversions:
+        if not _credited_by_touches(conversion):
+            result.append([])
+            continue
         window_start = _window_start(conversion)
-        candidates = [
-            candidate
-            for candidate in touches.get(conversion.contact_id, [])
-            if window_start <= candidate.occurred_at <= conversion.converted_at
-        ]
+        result.append(
+            [
+                candidate
+                for candidate in touches.get(conversion.contact_id, [])
+                if window_start <= candidate.occurred_at <= conversion.converted_at
+            ]
+        )
+    return result
+
+
+def conversions_attribute_many(conversions: list[Conversion]) -> None:
+    """Credit for freshly inserted conversions: one touchpoint query for all of them, one INSERT of the rows."""
+    rows = []
+    for conversion, candidates in zip(conversions, conversions_candidates(conversions), strict=True):
         rows.extend(conversion_credit_rows(conversion, candidates))
     Attribution.objects.bulk_create(rows, batch_size=1000)
