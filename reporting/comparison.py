@@ -13,7 +13,9 @@ re-attributes the conversions it can reach, and the re-attribution marks the day
 conversion it processes, whether its stored credit moved or not (another model's may have). Deleting a campaign or
 delivery, or moving a delivery to another campaign, marks the days its touchpoints reach
 (``touchpoints_reach_days_mark``). A conversion that lost its contact keeps its frozen stored credit under every
-model, as storing any model would.
+model, as storing any model would. Should candidate rules ever read settings that change after a conversion is
+stored (an organization's windows, say), the writer of those settings must mark the days concerned (or run
+``rebuild_aggregates --force``), as for any other input of a rollup.
 """
 
 from collections.abc import Iterable, Sequence
