@@ -123,3 +123,52 @@ class CreditRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.campaign_id}/{self.delivery_id} {self.currency} {self.status}"
+
+
+class ComparisonRollup(models.Model):
+    """The credit every attribution model would give, per local day × model × campaign × delivery × currency ×
+    country × type × status, over the conversions without explicit credit (the model comparison report).
+
+    Computed in Python (the models are Python: ``conversions.attribution.choose_credit`` and ``split_money`` over
+    the candidates of ``conversions.services.conversions_candidates``) by ``reporting.comparison``, the same
+    function the report runs over dirty days, and replaced a whole day at a time with the other rollups. A
+    conversion without any candidate is a row with neither campaign nor delivery (under every model), so each
+    model's rows of a day add up to that day's conversions. Measures as in ``CreditRollup``.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    model = models.CharField(max_length=20)
+    campaign = models.ForeignKey(
+        "conversions.Campaign", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    delivery = models.ForeignKey(
+        "conversions.Delivery", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    currency = models.CharField(max_length=3)
+    country = models.CharField(max_length=2, blank=True, default="")
+    type = models.CharField(max_length=20)
+    status = models.CharField(max_length=20)
+    rows_number = models.PositiveIntegerField(default=0)
+    conversions_number = models.DecimalField(
+        max_digits=BUCKET_MONEY_MAX_DIGITS, decimal_places=BUCKET_CREDIT_NUMBER_DECIMAL_PLACES, default=0
+    )
+    revenue = _money_field()
+    revenue_without_tax = _money_field()
+    reference_revenue = _money_field()
+    reference_revenue_without_tax = _money_field()
+    refunded_revenue = _refunded_field()
+    refunded_revenue_without_tax = _refunded_field()
+    reference_refunded_revenue = _refunded_field()
+    reference_refunded_revenue_without_tax = _refunded_field()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "day"], name="comparisonrollup_org_day"),
+            models.Index(fields=["campaign"], name="comparisonrollup_campaign"),
+            models.Index(fields=["delivery"], name="comparisonrollup_delivery"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.model} {self.campaign_id}/{self.delivery_id} {self.currency} {self.status}"

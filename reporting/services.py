@@ -30,6 +30,7 @@ from .aggregation import (
     by_column,
     insert_rollup_buckets,
 )
+from .comparison import comparison_mismatched_days, comparison_rollup_replace
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,9 @@ def _replace_buckets(organization_id, first: date, last: date) -> None:
         rollup = ROLLUP_OF[raw_source.name].model
         rollup.objects.filter(organization_id=organization_id, day__gte=first, day__lte=last).delete()
         insert_rollup_buckets(raw_source, organization_ids=[organization_id], days=span)
+    # The model comparison is computed in Python (the models are), by the function its report uses for dirty days.
+    organization = Organization.objects.get(pk=organization_id)
+    comparison_rollup_replace(organization=organization, first=first, last=last)
 
 
 @transaction.atomic
@@ -140,6 +144,9 @@ def _mismatched_days(organization_id, first: date, last: date) -> dict[date, lis
                 problems[day].append(
                     f"{ROLLUP_OF[raw_source.name].name}: {missing} missing, {extra} extra, {changed} wrong buckets"
                 )
+    organization = Organization.objects.get(pk=organization_id)
+    for day, problem in comparison_mismatched_days(organization=organization, first=first, last=last).items():
+        problems[day].append(problem)
     return problems
 
 

@@ -21,10 +21,12 @@ from .conversion import (
 from .credit import (
     conversion_attribute,
     conversion_credit_rows,
+    conversions_candidates,
     conversions_reattribute,
     conversions_reattribute_contact_window,
     conversions_reattribute_enqueue,
     conversions_reattribute_requested,
+    touchpoints_reach_days_mark,
 )
 from .derived import conversions_derived_check
 from .exchange_rates import (
@@ -91,6 +93,8 @@ __all__ = [
     "conversions_reattribute_contact_window",
     "conversions_reattribute_enqueue",
     "conversions_reattribute_requested",
+    "conversions_candidates",
+    "touchpoints_reach_days_mark",
     "conversions_set_status",
     "conversions_revalue",
     "conversions_revalue_chunk",

@@ -1,13 +1,24 @@
 """Attribution: the credit rows a conversion should have, stored and recomputed when the data changes."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 
-from conversions.attribution import WEIGHT_QUANTUM, AttributionRules, Touch, explain, split_exactly, split_money
-from conversions.models import CREDITED_MONEY_FIELDS, WEIGHT_DECIMAL_PLACES, Attribution, Conversion
+from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS
+from conversions.attribution import (
+    WEIGHT_QUANTUM,
+    AttributionRules,
+    Candidate,
+    Touch,
+    counted_candidates,
+    explain,
+    split_exactly,
+    split_money,
+)
+from conversions.models import CREDITED_MONEY_FIELDS, WEIGHT_DECIMAL_PLACES, Attribution, Conversion, Touchpoint
 from conversions.selectors import touches_by_contact
 
 from .base import CANDIDATE_TOUCHPOINT_KINDS, conversion_days_mark, enqueue_after_commit
@@ -141,11 +152,33 @@ def _reattribute_chunk(ids: list[str]) -> int:
         before = sorted(conversion.attributions.values_list("campaign_id", "delivery_id", "weight"), key=str)
         rows = conversion_attribute(conversion=conversion)
         after = sorted(((row.campaign_id, row.delivery_id, row.weight) for row in rows), key=str)
-        if before != after:
+        # A conversion credited by touchpoints is re-attributed because its touchpoints (or their targets) changed:
+        # the credit another model would give may have changed even when the stored credit did not, and the model
+        # comparison rollup must be rebuilt for its day.
+        if before != after or _credited_by_touches(conversion):
             touched.setdefault(conversion.organization, set()).add(conversion.converted_date)
     for organization, days in touched.items():
         conversion_days_mark(organization, days)
     return len(conversions)
+
+
+def touchpoints_reach_days_mark(*, organization, touchpoints: QuerySet) -> None:
+    """Mark the days of the touch-credited conversions these touchpoints can reach (same contact, up to the longest
+    window after the touch), before the touchpoints or their targets change in a way no re-attribution of the
+    stored credit sees: the credit other models would give (the model comparison) may move."""
+    reach = Touchpoint.objects.filter(
+        pk__in=touchpoints.values("pk"),
+        contact_id=OuterRef("contact_id"),
+        occurred_at__lte=OuterRef("converted_at"),
+        occurred_at__gte=OuterRef("converted_at") - timedelta(days=ATTRIBUTION_WINDOW_MAX_DAYS),
+    )
+    days = (
+        Conversion.objects.for_organization(organization)
+        .filter(Exists(reach), campaign__isnull=True, delivery__isnull=True)
+        .values_list("converted_date", flat=True)
+        .distinct()
+    )
+    conversion_days_mark(organization, list(days))
 
 
 REATTRIBUTE_INLINE_MAX_CONVERSIONS = 500  # more than this is re-attributed in the background
@@ -183,9 +216,14 @@ def conversions_reattribute_contact_window(*, contact_id, start: datetime, end: 
     return conversions_reattribute_requested(conversion_ids=list(ids))[0]
 
 
-def conversions_attribute_many(conversions: list[Conversion]) -> None:
-    """Credit for freshly inserted conversions: one touchpoint query for all of them, one INSERT of the rows."""
-    touched = [c for c in conversions if c.contact_id and c.campaign_id is None and c.delivery_id is None]
+def _credited_by_touches(conversion: Conversion) -> bool:
+    return bool(conversion.contact_id) and conversion.campaign_id is None and conversion.delivery_id is None
+
+
+def _conversions_touches(conversions: Sequence[Conversion]) -> list[list[Touch]]:
+    """The opens and clicks of each conversion's contact that its longest window can reach (aligned with the
+    input; none for conversions whose credit does not come from touchpoints), read in one query."""
+    touched = [c for c in conversions if _credited_by_touches(c)]
     touches = (
         touches_by_contact(
             {c.contact_id for c in touched},
@@ -196,8 +234,30 @@ def conversions_attribute_many(conversions: list[Conversion]) -> None:
         if touched
         else {}
     )
+    return [touches.get(c.contact_id, []) if _credited_by_touches(c) else [] for c in conversions]
+
+
+def conversions_candidates(conversions: Sequence[Conversion]) -> list[list[Candidate]]:
+    """The candidate touchpoints of each of these conversions (aligned with the input), read in one query.
+
+    The touches ``attribution.explain`` counts for each (``counted_candidates``: the one place the candidate rules
+    live, shared with storing credit), so the model comparison credits exactly what storing each model would.
+    Conversions with explicit credit or without a contact get no candidates (their credit does not come from
+    touchpoints).
+    """
+    return [
+        counted_candidates(
+            rules=AttributionRules.for_conversion(conversion), converted_at=conversion.converted_at, touches=touches
+        )
+        if touches
+        else []
+        for conversion, touches in zip(conversions, _conversions_touches(conversions), strict=True)
+    ]
+
+
+def conversions_attribute_many(conversions: list[Conversion]) -> None:
+    """Credit for freshly inserted conversions: one touchpoint query for all of them, one INSERT of the rows."""
     rows = []
-    for conversion in conversions:
-        # The contact's touches of the whole batch's range: explain keeps those its own rules count.
-        rows.extend(conversion_credit_rows(conversion, touches.get(conversion.contact_id, [])))
+    for conversion, touches in zip(conversions, _conversions_touches(conversions), strict=True):
+        rows.extend(conversion_credit_rows(conversion, touches))
     Attribution.objects.bulk_create(rows, batch_size=1000)

@@ -3,13 +3,13 @@
 from django.db import IntegrityError, transaction
 
 from accounts.models import Organization
-from conversions.models import Attribution, Campaign, Conversion, Delivery
+from conversions.models import Attribution, Campaign, Conversion, Delivery, Touchpoint
 from core.exceptions import ConflictError
 from core.services import lock_for_update, model_update
 
 from .base import check_same_organization
 from .conversion import conversions_reference_removed
-from .credit import conversions_reattribute
+from .credit import conversions_reattribute, touchpoints_reach_days_mark
 
 CAMPAIGN_WRITABLE_FIELDS = frozenset({"name", "status", "language", "sent_at", "external_id"})
 DELIVERY_WRITABLE_FIELDS = frozenset({"name", "kind", "campaign", "language", "external_id"})
@@ -70,6 +70,9 @@ def campaign_delete(*, campaign: Campaign) -> None:
     """Delete a campaign; conversions it was credited with are re-attributed among what remains, and those that
     named it explicitly lose it with a history row each."""
     affected = list(Attribution.objects.filter(campaign=campaign).values_list("conversion_id", flat=True))
+    touchpoints_reach_days_mark(
+        organization=campaign.organization, touchpoints=Touchpoint.objects.filter(campaign=campaign)
+    )
     conversions_reference_removed(conversions=Conversion.objects.filter(campaign=campaign), field="campaign")
     campaign.delete()
     conversions_reattribute(conversion_ids=affected)
@@ -90,6 +93,9 @@ def delivery_update(*, delivery: Delivery, **fields) -> Delivery:
     if campaign_changed:
         # Credit to a delivery counts for its campaign: moving the delivery moves that credit.
         affected = Attribution.objects.filter(delivery=delivery).values_list("conversion_id", flat=True)
+        touchpoints_reach_days_mark(
+            organization=delivery.organization, touchpoints=Touchpoint.objects.filter(delivery=delivery)
+        )
         conversions_reattribute(conversion_ids=list(affected))
     return delivery
 
@@ -97,6 +103,9 @@ def delivery_update(*, delivery: Delivery, **fields) -> Delivery:
 @transaction.atomic
 def delivery_delete(*, delivery: Delivery) -> None:
     affected = list(Attribution.objects.filter(delivery=delivery).values_list("conversion_id", flat=True))
+    touchpoints_reach_days_mark(
+        organization=delivery.organization, touchpoints=Touchpoint.objects.filter(delivery=delivery)
+    )
     conversions_reference_removed(conversions=Conversion.objects.filter(delivery=delivery), field="delivery")
     delivery.delete()
     conversions_reattribute(conversion_ids=affected)

@@ -16,6 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from accounts.models import AttributionModel
 from conversions.models import Conversion
 from core.api.envelope import LIMIT_DEFAULT, LIMIT_MAX
 from core.validators import validate_country, validate_currency
@@ -216,6 +217,20 @@ class HistoryParametersSerializer(ReportParametersSerializer):
         return attrs
 
 
+class ComparisonParametersSerializer(ReportParametersSerializer):
+    """The comparison's rows are the campaigns and deliveries themselves: no campaign/delivery filter."""
+
+    campaignId = None
+    deliveryId = None
+    models = CommaListField(
+        parse_item=_choice(AttributionModel.values),
+        item_schema=_enum(AttributionModel.values),
+        required=False,
+        help_text=f"Comma list of attribution models to compare: {', '.join(AttributionModel.values)}. "
+        "Default: all of them. Repeats count once; an unknown model is a 400.",
+    )
+
+
 class TimeframeParametersSerializer(ReportParametersSerializer):
     by = serializers.ChoiceField(
         choices=TIMEFRAME_KEYS,
@@ -406,6 +421,49 @@ class ConversionListSerializer(serializers.Serializer):
     paging = PagingSerializer()
 
 
+class ComparisonFiguresSerializer(serializers.Serializer):
+    conversionsNumber = NumberField(source="number", help_text="Sum of count × weight of the credit.")
+    conversionsAmountWTax = NumberField(source="amount_with_tax", help_text="Credited, reference currency.")
+    conversionsAmountWoTax = NumberField(source="amount_without_tax", help_text="Credited, reference currency.")
+
+
+def _by_model_field(**kwargs):
+    return serializers.DictField(child=ComparisonFiguresSerializer(), **kwargs)
+
+
+class ComparisonCampaignSerializer(serializers.Serializer):
+    campaignId = serializers.UUIDField(source="target_id")
+    name = serializers.CharField()
+    byModel = _by_model_field(source="by_model", help_text="One entry per compared model, keyed by the model.")
+
+
+class ComparisonDeliverySerializer(serializers.Serializer):
+    deliveryId = serializers.UUIDField(source="target_id")
+    name = serializers.CharField()
+    byModel = _by_model_field(source="by_model", help_text="One entry per compared model, keyed by the model.")
+
+
+class ComparisonSerializer(serializers.Serializer):
+    currency = serializers.CharField(help_text="The organization's reference currency.")
+    models = serializers.ListField(
+        child=serializers.ChoiceField(choices=AttributionModel.values), help_text="The compared models, in order."
+    )
+    campaigns = ComparisonCampaignSerializer(
+        many=True, help_text="Campaigns credited under at least one model (delivery credit counts for its campaign)."
+    )
+    deliveries = ComparisonDeliverySerializer(many=True, help_text="Deliveries credited under at least one model.")
+    totals = _by_model_field(help_text="Each model's credit over all campaigns and deliveries.")
+    totalsEqual = serializers.BooleanField(
+        source="totals_equal",
+        help_text="Whether every model's total is the same. Always true: each model credits a conversion with at "
+        "least one candidate in full, and none credits one without; `uncredited` is that remainder.",
+    )
+    uncredited = ComparisonFiguresSerializer(
+        help_text="Conversions of the range without explicit credit and without any candidate touchpoint: no model "
+        "credits them. Totals + uncredited = all the range's conversions without explicit credit."
+    )
+
+
 # Components of the OpenAPI schema are named Reporting<Name>, apart from those of the canonical API.
 for _serializer in (
     CurrencyBreakdownSerializer,
@@ -418,5 +476,9 @@ for _serializer in (
     ConversionRowSerializer,
     PagingSerializer,
     ConversionListSerializer,
+    ComparisonFiguresSerializer,
+    ComparisonCampaignSerializer,
+    ComparisonDeliverySerializer,
+    ComparisonSerializer,
 ):
     extend_schema_serializer(component_name="Reporting" + _serializer.__name__.removesuffix("Serializer"))(_serializer)

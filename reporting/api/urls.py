@@ -33,5 +33,10 @@ urlpatterns = [
         views.CampaignConversionListView.as_view(),
         name="reporting-campaign-conversions",
     ),
+    re_path(
+        rf"^attribution/comparison{SLASH}",
+        views.AttributionComparisonView.as_view(),
+        name="reporting-attribution-comparison",
+    ),
     re_path(r"^.*$", api_not_found),
 ]

@@ -12,7 +12,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import selectors
+from .. import comparison, selectors
 from ..aggregation import Filters
 from . import serializers
 
@@ -199,3 +199,27 @@ class CampaignConversionListView(ScopedConversionListView):
     @_scoped_schema("campaign", serializers.CampaignListParametersSerializer)
     def get(self, request, pk):
         return self.listing(request, pk=pk)
+
+
+class AttributionComparisonView(ReportView):
+    parameters_serializer_class = serializers.ComparisonParametersSerializer
+
+    @extend_schema(
+        operation_id="reporting_attribution_comparison",
+        tags=["reporting"],
+        summary="Compare attribution models",
+        description="Credited conversions and reference revenue per campaign and per delivery under each "
+        "attribution model side by side, over the range's conversions without explicit credit (no `campaign_id`/"
+        "`delivery_id` of their own), all computed from the same touchpoints as the stored credit. The stored "
+        "credit (each conversion's own model) keeps driving every other report. `totals` holds each model's "
+        "credit over all targets; `uncredited` the conversions no model credits (no candidate touchpoint); "
+        "`totalsEqual` says whether the totals agree (they always do: every model credits a conversion with a "
+        "candidate in full). Refunds are not subtracted: amounts are gross, as `conversionsAmountWTax` of the "
+        "other reports; refunded conversions are left out by the default `status=approved`. " + EXACTNESS_NOTE,
+        parameters=[serializers.ComparisonParametersSerializer],
+        responses={200: serializers.ComparisonSerializer},
+    )
+    def get(self, request):
+        query, values = self.parameters(request)
+        answer = comparison.attribution_comparison(query, models=values.get("models") or comparison.comparison_models())
+        return Response(serializers.ComparisonSerializer(answer).data)

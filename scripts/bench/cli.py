@@ -31,6 +31,7 @@ from .measures import (
     bare_rollup,
     bare_timeframe,
     bare_totals,
+    bare_uncredited_whole,
     explain,
     fetch,
     median_seconds,
@@ -102,7 +103,9 @@ def main():
     # over the whole history proves both gave the same buckets.
     bare_rebuild, _ = once(lambda: bare_rollup(org_param))
     ours_rebuild, _ = once(lambda: rollup_repair(organization_id=organization.pk, force=True))
-    results.append(("rollup full rebuild (2 years, both rollups)", ours_rebuild, bare_rebuild, "s"))
+    results.append(
+        ("rollup full rebuild (2 years, 3 rollups; bare: 2, no model comparison)", ours_rebuild, bare_rebuild, "s")
+    )
     check_seconds, repaired = once(lambda: rollup_repair(organization_id=organization.pk))
     assert repaired == [], f"our rebuild and the bare INSERT … SELECT disagree on {len(repaired)} days"
 
@@ -127,6 +130,20 @@ def main():
         results.append((label, ours, bare, "s"))
 
     totals_pair("totals, 1 year (API)")
+
+    def comparison_row(label, date_from):
+        """The attribution model comparison (every model), against the one figure bare SQL can give: the range's
+        conversions without explicit credit, which each model's total plus the uncredited rest must equal."""
+        ours, answer = median_seconds(lambda: api("/attribution/comparison", dateFrom=date_from.isoformat()), args.runs)
+        bare, expected = median_seconds(lambda: bare_uncredited_whole(org_param, date_from, last), args.runs)
+        assert answer["totalsEqual"] and answer["models"], answer["totals"]
+        rest = answer["uncredited"]
+        for model in answer["models"]:
+            total = answer["totals"][model]
+            assert total["conversionsNumber"] + rest["conversionsNumber"] == expected["number"], (model, total)
+            amount = Decimal(str(total["conversionsAmountWTax"])) + Decimal(str(rest["conversionsAmountWTax"]))
+            assert amount == expected["reference"], (model, amount, expected)
+        results.append((f"{label} ({len(answer['models'])} models, API)", ours, bare, "s"))
 
     def dashboard_rows(label):
         """The admin home for the last 30 days: every figure (``build_dashboard``, what the page calls) against
@@ -250,12 +267,16 @@ def main():
     dirty_days = sorted(set(RollupMark.objects.values_list("day", flat=True)))
     totals_pair(f"totals, 1 year with {len(dirty_days)} dirty days (API)")
     dashboard_rows(f"dashboard, 30 days with {len(dirty_days)} dirty days (admin)")
+    comparison_row(f"attribution comparison, 30 days with {len(dirty_days)} dirty days", last - timedelta(days=29))
 
     def drain_all():
         while rollup_drain():
             pass
 
     ours_drain, _ = once(drain_all)
+    # Clean days: the comparison reads its rollup (dirty days are computed in Python, measured above).
+    comparison_row("attribution comparison, 30 days", last - timedelta(days=29))
+    comparison_row("attribution comparison, 1 year", first)
     bare_drain, _ = once(lambda: bare_rollup(org_param, dirty_days))
     results.append((f"incremental refresh after {INGEST_ITEMS:,} new conversions", ours_drain, bare_drain, "s"))
     assert rollup_repair(organization_id=organization.pk, since=dirty_days[0]) == []

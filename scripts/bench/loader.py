@@ -114,10 +114,12 @@ class Loader:
 
 def check_columns(model, columns: list[str]) -> None:
     """Every NOT NULL column of the model must be loaded (Django's defaults are Python-side, not in the table)."""
+    from django.db.models.fields import NOT_PROVIDED
+
     missing = [
         field.column
         for field in model._meta.concrete_fields
-        if field.column not in columns and not field.null and field.db_default is field.NOT_PROVIDED
+        if field.column not in columns and not field.null and field.db_default is NOT_PROVIDED
     ]
     if missing:
         sys.exit(f"scripts/bench/dataset.py is out of date with {model.__name__}: it does not load {missing}.")

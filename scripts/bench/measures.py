@@ -50,6 +50,18 @@ def bare_totals(organization_id, first: date, last: date) -> dict:
     }
 
 
+def bare_uncredited_whole(organization_id, first: date, last: date) -> dict:
+    """What every model's comparison total plus the uncredited rest must add up to: the approved conversions of the
+    range without explicit credit, from raw rows with one query (the bare figure beside the comparison rows)."""
+    rows = fetch(
+        "SELECT COALESCE(SUM(count), 0), COALESCE(SUM(reference_revenue), 0) FROM conversions_conversion "
+        "WHERE organization_id = %s AND status = 'approved' AND converted_date BETWEEN %s AND %s "
+        "AND campaign_id IS NULL AND delivery_id IS NULL",
+        [organization_id, first, last],
+    )
+    return {"number": rows[0][0], "reference": round(Decimal(str(rows[0][1])), 2)}
+
+
 def bare_history(organization_id, first: date, last: date) -> list[tuple]:
     return fetch(
         "SELECT converted_date, SUM(count), COALESCE(SUM(reference_revenue), 0), COUNT(DISTINCT contact_id) "
