@@ -325,7 +325,8 @@ def test_the_conversion_change_form_shows_credit_as_percentages_names_and_money(
     )[0]  # fmt: skip
     assert conversion.attributions.count() == 2
     page = admin_a.get(reverse("admin:conversions_conversion_change", args=[conversion.pk])).content.decode()
-    assert page.count("50.00 %") == 2 and "0.500000000000" not in page
+    # Twice in the credit rows, twice in "Why this credit" (the two counted clicks' weights).
+    assert page.count("50.00 %") == 4 and "0.500000000000" not in page
     assert f"of {conversion.pk}" not in page  # the model's "<weight> of <id>" row title is gone
     assert "Spring send A" in page and "Spring send B" in page
     assert "50.01 EUR" in page and "50.00 EUR" in page
