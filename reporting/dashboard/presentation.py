@@ -1,6 +1,7 @@
 """What a person reads: KPI changes, breakdown shares, the chart's geometry, formatted numbers."""
 
 import math
+import textwrap
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlencode
@@ -33,6 +34,8 @@ from .form import (
     MODELS_CHART_GROUP_GAP,
     MODELS_CHART_LABEL_WIDTH,
     MODELS_CHART_NAME_CHARACTERS,
+    MODELS_CHART_NAME_LINE_HEIGHT,
+    MODELS_CHART_NAME_LINES,
     MODELS_CHART_TOP,
     MODELS_CHART_VALUE_WIDTH,
     MODELS_CHART_WIDTH,
@@ -292,9 +295,12 @@ def model_rows(dashboard: Dashboard) -> list[dict]:
     return result
 
 
-def _cut(name: str) -> str:
-    limit = MODELS_CHART_NAME_CHARACTERS
-    return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
+def _name_lines(name: str) -> list[str]:
+    """A campaign name on up to ``MODELS_CHART_NAME_LINES`` lines (names often share a long prefix, so cutting
+    them to one line would make them look alike)."""
+    return textwrap.wrap(
+        name, MODELS_CHART_NAME_CHARACTERS, max_lines=MODELS_CHART_NAME_LINES, placeholder=" …", break_long_words=True
+    ) or [name]
 
 
 def credit_by_model_chart(dashboard: Dashboard, numbers: NumberFormat) -> dict:
@@ -341,14 +347,18 @@ def credit_by_model_chart(dashboard: Dashboard, numbers: NumberFormat) -> dict:
                     f"{numbers.count(figures.number)} credited conversions",
                 }
             )
+        lines = _name_lines(name)
+        first_line_y = y + group_height / 2 - (len(lines) - 1) * MODELS_CHART_NAME_LINE_HEIGHT / 2
         groups.append(
             {
                 "id": row.target_id,
                 "name": name,
-                "label": _cut(name),
+                "lines": [
+                    {"text": line, "y": round(first_line_y + index * MODELS_CHART_NAME_LINE_HEIGHT, 1)}
+                    for index, line in enumerate(lines)
+                ],
                 "y": round(y - MODELS_CHART_GROUP_GAP / 2, 1),
                 "height": group_height + MODELS_CHART_GROUP_GAP,
-                "label_y": round(y + group_height / 2, 1),
                 "bars": bars,
             }
         )
