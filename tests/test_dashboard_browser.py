@@ -2,7 +2,8 @@
 
 Presets, a filter, the previous-period comparison and the CSV export are checked against what ``/reporting/v1/``
 answers for the same range; the chart of a 30-day and of a 185-day range fits a 1,280 px window. Screenshots go
-to test-artifacts/ (dashboard-30-days.png, dashboard-6-months.png, admin-home.png, dashboard-de.png).
+to test-artifacts/ (dashboard-30-days.png, dashboard-6-months.png, admin-home.png, dashboard-de.png,
+dashboard-models.png).
 """
 
 import csv
@@ -17,8 +18,9 @@ from rest_framework.test import APIClient
 
 from accounts.services import api_key_create, organization_create, user_create_staff
 from conftest import BROWSER_ARTIFACTS
+from contacts.services import contact_create
 from conversions.models import ExchangeRate
-from conversions.services import campaign_create, conversion_create, delivery_create
+from conversions.services import campaign_create, conversion_create, delivery_create, touchpoints_bulk_create
 from reporting.dashboard import NumberFormat
 from reporting.services import rollup_drain
 
@@ -202,4 +204,77 @@ def test_numbers_follow_the_browsers_language(live_server, browser, shop, api):
     assert "." in page.inner_text("#total-with-tax") and "," in page.inner_text("#total-with-tax")
     BROWSER_ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(BROWSER_ARTIFACTS / "dashboard-de.png"))
+    context.close()
+
+
+@pytest.fixture
+def journeys(shop):
+    """Ten campaigns with long names, each opened and then a delivery of the next one clicked, before conversions
+    without a campaign or delivery of their own over the last 30 days."""
+    today = timezone.localdate(timezone=shop.zone)
+    campaigns = [
+        campaign_create(organization=shop, name=f"Autumn newsletter series, part {index + 1} (all subscribers)")
+        for index in range(10)
+    ]
+    deliveries = [
+        delivery_create(organization=shop, name=f"Issue {index + 1}", campaign=campaign)
+        for index, campaign in enumerate(campaigns)
+    ]
+    for index in range(10):
+        contact = contact_create(organization=shop, email=f"reader{index}@example.com")
+        converted_at = datetime.combine(today - timedelta(days=2 + index), time(12), shop.zone)
+        touchpoints_bulk_create(
+            organization=shop,
+            touchpoints=[
+                {"contact": contact, "kind": "open", "occurred_at": converted_at - timedelta(days=5),
+                 "campaign": campaigns[index]},
+                {"contact": contact, "kind": "click", "occurred_at": converted_at - timedelta(days=1),
+                 "delivery": deliveries[(index + 1) % 10]},
+            ],
+        )  # fmt: skip
+        conversion_create(
+            organization=shop, contact=contact, converted_at=converted_at, currency="EUR",
+            revenue=Decimal(1234567 * (index + 1)) / 100,
+        )  # fmt: skip
+    rollup_drain()
+    return campaigns
+
+
+def test_the_attribution_models_section_fits_and_agrees_with_the_comparison_api(live_server, browser, journeys, api):
+    BROWSER_ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport=WINDOW, locale="en-US")
+    page = context.new_page()
+    _log_in(page, live_server.url)
+    first, last = _range(page)
+    answer = api.get("/reporting/v1/attribution/comparison", {"dateFrom": first, "dateTo": last}).json()
+    rows = page.locator("#models-table tbody tr[data-model]")
+    assert rows.count() == 5
+    for index in range(5):
+        row = rows.nth(index)
+        total = answer["totals"][row.get_attribute("data-model")]
+        assert Decimal(row.get_attribute("data-amount")) == Decimal(str(total["conversionsAmountWTax"]))
+        assert row.locator("td").nth(2).inner_text() == NumberFormat("en").money(
+            Decimal(str(total["conversionsAmountWTax"])), "EUR"
+        )
+    assert page.locator("#models-equal-note").is_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= WINDOW["width"], width
+    chart = page.evaluate(
+        """(() => {
+            const svg = document.querySelector('#credit-by-model-chart').getBoundingClientRect();
+            const card = document.querySelector('#dashboard-credit-by-model').getBoundingClientRect();
+            const names = [...document.querySelectorAll('#credit-by-model-chart .campaign-name')]
+                .map((text) => text.getBoundingClientRect());
+            return {left: svg.left, right: svg.right, cardRight: card.right,
+                    namesLeft: Math.min(...names.map((box) => box.left)),
+                    bars: document.querySelectorAll('#credit-by-model-chart .model-bar').length,
+                    tooltips: document.querySelectorAll('#credit-by-model-chart .model-bar > title').length};
+        })()"""
+    )
+    assert chart["left"] >= 0 and chart["right"] <= chart["cardRight"] <= WINDOW["width"], chart
+    assert chart["namesLeft"] >= chart["left"], chart  # no campaign name cut at the left edge
+    assert chart["bars"] == chart["tooltips"] == 8 * 5, chart
+    page.locator("#dashboard-models").scroll_into_view_if_needed()
+    page.locator("#dashboard-models").screenshot(path=str(BROWSER_ARTIFACTS / "dashboard-models.png"))
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "dashboard-models-page.png"), full_page=True)
     context.close()

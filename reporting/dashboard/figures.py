@@ -1,4 +1,5 @@
-"""Every figure of the dashboard, read from ``reporting.selectors`` for the range and the previous period."""
+"""Every figure of the dashboard, read from ``reporting.selectors`` for the range and the previous period, and the
+attribution model comparison (``reporting.comparison``, the read behind ``/reporting/v1/attribution/comparison``)."""
 
 import calendar
 from dataclasses import dataclass
@@ -7,7 +8,7 @@ from decimal import Decimal
 
 from conversions.models import Campaign, Delivery
 
-from .. import selectors
+from .. import comparison, selectors
 from .form import DASHBOARD_TOP_TARGETS, bucket_interval
 
 # --- The figures ------------------------------------------------------------------------------------------------------
@@ -36,6 +37,7 @@ class Dashboard:
     origins: list[selectors.BreakdownRow]
     campaigns: list[Target]
     deliveries: list[Target]
+    comparison: comparison.Comparison  # every attribution model's credit over the range (campaign filters ignored)
 
     @property
     def days(self) -> int:
@@ -90,4 +92,5 @@ def build_dashboard(query: selectors.ReportQuery) -> Dashboard:
         origins=selectors.conversions_breakdown(query, by="origin"),
         campaigns=_top(query, "campaign", Campaign),
         deliveries=_top(query, "delivery", Delivery),
+        comparison=comparison.attribution_comparison(query, models=comparison.comparison_models()),
     )

@@ -45,6 +45,28 @@ CHART_LABEL_SPACING = 58  # at least this many pixels between two x labels
 CHART_CHAR_WIDTH = 6.4  # of an 11 px digit, to fit value labels
 CHART_Y_TICKS = 5
 
+# The "Credit by model" chart: grouped horizontal bars, one group per campaign, one bar per model.
+MODELS_CHART_CAMPAIGNS = 8  # the top campaigns by their highest credited revenue under any model
+MODELS_CHART_WIDTH = 880
+MODELS_CHART_LABEL_WIDTH = 230  # the campaign names, left of the bars
+MODELS_CHART_VALUE_WIDTH = 64  # room right of the longest bar for its value label
+MODELS_CHART_BAR_HEIGHT = 11
+MODELS_CHART_BAR_GAP = 2
+MODELS_CHART_GROUP_GAP = 16
+MODELS_CHART_TOP = 8
+MODELS_CHART_BOTTOM = 26  # room for the x tick labels
+MODELS_CHART_NAME_CHARACTERS = 32  # per line of a campaign name (12 px text in the label column)
+MODELS_CHART_NAME_LINES = 3  # longer names end with an ellipsis (the full name is in the tooltips)
+MODELS_CHART_NAME_LINE_HEIGHT = 14
+# One colour per attribution model (Okabe–Ito: told apart with the common colour-vision deficiencies).
+MODEL_COLOURS = {
+    "last_touch": "#0072B2",
+    "first_touch": "#E69F00",
+    "linear": "#009E73",
+    "time_decay": "#CC79A7",
+    "position_based": "#D55E00",
+}
+
 
 def preset_range(preset: str, today: date) -> tuple[date, date]:
     """The local days of a preset, ``today`` being the organization's local today (every preset ends today except

@@ -1,6 +1,7 @@
 """What a person reads: KPI changes, breakdown shares, the chart's geometry, formatted numbers."""
 
 import math
+import textwrap
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlencode
@@ -8,7 +9,10 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import dateformat
 
+from accounts.models import AttributionModel
+
 from .. import selectors
+from ..comparison import ComparisonFigures, ComparisonRow
 from .figures import Dashboard
 from .form import (
     BREAKDOWN_ROWS,
@@ -22,6 +26,19 @@ from .form import (
     CHART_WIDTH,
     CHART_Y_TICKS,
     CUSTOM,
+    MODEL_COLOURS,
+    MODELS_CHART_BAR_GAP,
+    MODELS_CHART_BAR_HEIGHT,
+    MODELS_CHART_BOTTOM,
+    MODELS_CHART_CAMPAIGNS,
+    MODELS_CHART_GROUP_GAP,
+    MODELS_CHART_LABEL_WIDTH,
+    MODELS_CHART_NAME_CHARACTERS,
+    MODELS_CHART_NAME_LINE_HEIGHT,
+    MODELS_CHART_NAME_LINES,
+    MODELS_CHART_TOP,
+    MODELS_CHART_VALUE_WIDTH,
+    MODELS_CHART_WIDTH,
     PRESETS,
     DashboardForm,
     NumberFormat,
@@ -237,6 +254,161 @@ def revenue_chart(dashboard: Dashboard, numbers: NumberFormat) -> dict:
     }
 
 
+# --- The attribution models compared ------------------------------------------------------------------------------
+
+EQUAL_TOTALS_NOTE = "Every model credits the same total; they differ in who gets it."
+
+
+def _model_label(model: str) -> str:
+    return AttributionModel(model).label
+
+
+def _scope(dashboard: Dashboard) -> tuple[str, list[ComparisonRow]]:
+    """Whose credit the section shows: every campaign, or only the campaign (delivery) the dashboard is filtered to
+    (the comparison's rows are the campaigns and deliveries themselves, it has no campaign filter of its own)."""
+    compared, filters = dashboard.comparison, dashboard.query.filters
+    if filters.delivery_id is not None:
+        return "delivery", [row for row in compared.deliveries if str(row.target_id) == str(filters.delivery_id)]
+    if filters.campaign_id is not None:
+        return "campaign", [row for row in compared.campaigns if str(row.target_id) == str(filters.campaign_id)]
+    return "all", compared.campaigns
+
+
+def model_rows(dashboard: Dashboard) -> list[dict]:
+    """One row per model: its credited conversions and reference revenue over the range (or given to the chosen
+    campaign or delivery), in the models' declaration order."""
+    compared = dashboard.comparison
+    scope, rows = _scope(dashboard)
+    result = []
+    chosen = rows[0].by_model if rows else {}
+    for model in compared.models:
+        figures = compared.totals[model] if scope == "all" else chosen.get(model, ComparisonFigures())
+        result.append(
+            {
+                "model": model,
+                "label": _model_label(model),
+                "colour": MODEL_COLOURS[model],
+                "number": figures.number,
+                "amount_with_tax": figures.amount_with_tax,
+            }
+        )
+    return result
+
+
+def _name_lines(name: str) -> list[str]:
+    """A campaign name on up to ``MODELS_CHART_NAME_LINES`` lines (names often share a long prefix, so cutting
+    them to one line would make them look alike)."""
+    return textwrap.wrap(
+        name, MODELS_CHART_NAME_CHARACTERS, max_lines=MODELS_CHART_NAME_LINES, placeholder=" …", break_long_words=True
+    ) or [name]
+
+
+def credit_by_model_chart(dashboard: Dashboard, numbers: NumberFormat) -> dict:
+    """Geometry of the "Credit by model" chart: for the top campaigns (by their highest credited revenue under any
+    model, as the comparison orders them), one horizontal bar per model on a shared revenue axis, each with its
+    value at its end and a tooltip. Fixed width, scaled to the card's width; the height grows with the groups."""
+    currency = dashboard.currency
+    models = dashboard.comparison.models
+    _, rows = _scope(dashboard)
+    rows = rows[:MODELS_CHART_CAMPAIGNS]
+    highest = max([figures.amount_with_tax for row in rows for figures in row.by_model.values()] + [Decimal(0)])
+    step = _nice_step(highest, 4) if highest > 0 else Decimal(1)
+    top = step * math.ceil(highest / step) if highest > 0 else step * 4
+    plot_left = MODELS_CHART_LABEL_WIDTH
+    plot_right = MODELS_CHART_WIDTH - MODELS_CHART_VALUE_WIDTH
+    plot_width = plot_right - plot_left
+
+    def x(value) -> float:
+        return round(plot_left + float(Decimal(value) / top) * plot_width, 1)
+
+    group_height = len(models) * MODELS_CHART_BAR_HEIGHT + (len(models) - 1) * MODELS_CHART_BAR_GAP
+    groups = []
+    y = MODELS_CHART_TOP + MODELS_CHART_GROUP_GAP / 2
+    for row in rows:
+        name = row.name or "(deleted)"
+        bars = []
+        for index, model in enumerate(models):
+            figures = row.by_model[model]
+            bar_y = round(y + index * (MODELS_CHART_BAR_HEIGHT + MODELS_CHART_BAR_GAP), 1)
+            end = x(figures.amount_with_tax)
+            bars.append(
+                {
+                    "model": model,
+                    "colour": MODEL_COLOURS[model],
+                    "x": plot_left,
+                    "y": bar_y,
+                    "width": round(max(end - plot_left, 0), 1),
+                    "height": MODELS_CHART_BAR_HEIGHT,
+                    "amount": figures.amount_with_tax,
+                    "value_label": numbers.compact(figures.amount_with_tax),
+                    "value_x": round(end + 4, 1),
+                    "value_y": round(bar_y + MODELS_CHART_BAR_HEIGHT / 2, 1),
+                    "tooltip": f"{name}, {_model_label(model)}: {numbers.money(figures.amount_with_tax, currency)}, "
+                    f"{numbers.count(figures.number)} credited conversions",
+                }
+            )
+        lines = _name_lines(name)
+        first_line_y = y + group_height / 2 - (len(lines) - 1) * MODELS_CHART_NAME_LINE_HEIGHT / 2
+        groups.append(
+            {
+                "id": row.target_id,
+                "name": name,
+                "lines": [
+                    {"text": line, "y": round(first_line_y + index * MODELS_CHART_NAME_LINE_HEIGHT, 1)}
+                    for index, line in enumerate(lines)
+                ],
+                "y": round(y - MODELS_CHART_GROUP_GAP / 2, 1),
+                "height": group_height + MODELS_CHART_GROUP_GAP,
+                "bars": bars,
+            }
+        )
+        y += group_height + MODELS_CHART_GROUP_GAP
+    plot_bottom = round(y - MODELS_CHART_GROUP_GAP / 2, 1)
+    tick_decimals = 0 if step == step.to_integral_value() else 2
+    ticks, value = [], Decimal(0)
+    while value <= top:
+        ticks.append({"x": x(value), "label": numbers.number(value, tick_decimals)})
+        value += step
+    return {
+        "width": MODELS_CHART_WIDTH,
+        "height": round(plot_bottom + MODELS_CHART_BOTTOM, 1),
+        "plot_left": plot_left,
+        "plot_right": plot_right,
+        "plot_top": MODELS_CHART_TOP,
+        "plot_bottom": plot_bottom,
+        "label_x": plot_left - 10,
+        "tick_label_y": plot_bottom + 16,
+        "ticks": ticks,
+        "groups": groups,
+        "legend": [{"model": model, "label": _model_label(model), "colour": MODEL_COLOURS[model]} for model in models],
+        "empty": not groups,
+    }
+
+
+def models_compared(dashboard: Dashboard, numbers: NumberFormat) -> dict:
+    """The "Attribution models compared" section: the table, its notes and the chart."""
+    compared, currency = dashboard.comparison, dashboard.currency
+    scope, rows = _scope(dashboard)
+    table = model_rows(dashboard)
+    for row in table:
+        row["number_text"] = numbers.count(row["number"])
+        row["amount_text"] = numbers.money(row["amount_with_tax"], currency)
+    uncredited = compared.uncredited
+    any_credit = any(row["number"] or row["amount_with_tax"] for row in table)
+    return {
+        "rows": table,
+        "scope": scope,
+        "scope_name": (rows[0].name if rows else "") if scope != "all" else "",
+        "totals_equal": scope == "all" and compared.totals_equal and any_credit,
+        "equal_note": EQUAL_TOTALS_NOTE,
+        "uncredited_number_text": numbers.count(uncredited.number),
+        "uncredited_amount_text": numbers.money(uncredited.amount_with_tax, currency),
+        "uncredited": scope == "all" and bool(uncredited.number or uncredited.amount_with_tax),
+        "empty": not any_credit,
+        "chart": credit_by_model_chart(dashboard, numbers),
+    }
+
+
 def preset_links(form: DashboardForm) -> list[dict]:
     """The preset buttons: links keeping the organization and the filters (shown even when the days are wrong)."""
     link = reverse("admin:index")
@@ -342,5 +514,6 @@ def present(dashboard: Dashboard, form: DashboardForm, numbers: NumberFormat) ->
             },
         ],  # fmt: skip
         "targets": targets,
+        "models_compared": models_compared(dashboard, numbers),
         "export_link": export,
     }

@@ -16,8 +16,16 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import AttributionModel
 from accounts.services import user_create_staff
-from conversions.services import campaign_create, delivery_create, refund_create
+from contacts.services import contact_create
+from conversions.services import (
+    campaign_create,
+    conversion_create,
+    delivery_create,
+    refund_create,
+    touchpoints_bulk_create,
+)
 from conversions.tests.factories import ConversionFactory, ExchangeRateFactory
 from reporting import dashboard as dashboard_module
 from reporting.dashboard import NumberFormat, bucket_interval, preset_range
@@ -105,6 +113,43 @@ def sales(organization, other_organization, targets):
     ConversionFactory(
         organization=other_organization, revenue="98765.43", converted_at=datetime(2024, 7, 2, tzinfo=UTC)
     )
+
+
+@pytest.fixture
+def journeys(organization, sales):
+    """Ten campaigns, each touched (an open, then a click of another campaign's delivery) before conversions
+    without a campaign or delivery of their own, in July 2024; most days rolled up, the last one left dirty."""
+    campaigns = [campaign_create(organization=organization, name=f"Campaign {index:02d}") for index in range(10)]
+    deliveries = [
+        delivery_create(organization=organization, name=f"Mail {index:02d}", campaign=campaign)
+        for index, campaign in enumerate(campaigns)
+    ]
+    contacts = [contact_create(organization=organization, email=f"journey{index}@example.com") for index in range(10)]
+
+    def journey(index: int, day: date) -> None:
+        noon = datetime.combine(day, time(12), tzinfo=PRAGUE)
+        touchpoints_bulk_create(
+            organization=organization,
+            touchpoints=[
+                {"contact": contacts[index], "kind": "open", "occurred_at": noon - timedelta(days=3),
+                 "campaign": campaigns[index]},
+                {"contact": contacts[index], "kind": "click", "occurred_at": noon - timedelta(days=1),
+                 "delivery": deliveries[(index + 1) % 10]},
+            ],
+        )  # fmt: skip
+        conversion_create(
+            organization=organization,
+            contact=contacts[index],
+            converted_at=noon,
+            currency="EUR",
+            revenue=Decimal(100 * (index + 1)),
+        )
+
+    for index in range(10):
+        journey(index, FIRST + timedelta(days=5 + index))
+    rollup_drain()
+    journey(0, LAST)  # written after the drain: its day is dirty
+    return campaigns
 
 
 def _api(api, path: str, first: date, last: date, **params) -> dict:
@@ -504,6 +549,77 @@ def test_the_dashboard_reads_only_the_reporting_selectors(member_a, sales, monke
 
 
 @pytest.mark.django_db
-def test_the_home_needs_a_bounded_number_of_queries(member_a, sales, django_assert_max_num_queries):
+def test_the_home_needs_a_bounded_number_of_queries(member_a, journeys, django_assert_max_num_queries):
+    # 43 today: 39 for the selectors' figures, 4 for the model comparison (its dirty days, its rollup, campaign and
+    # delivery names); a dirty day's raw reads are in both counts.
     with django_assert_max_num_queries(45):
         member_a.get(HOME, _custom(FIRST, LAST))
+
+
+# --- Attribution models compared ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_models_table_and_chart_equal_the_comparison_api(member_a, api, journeys):
+    response = member_a.get(HOME, _custom(FIRST, LAST))
+    section, html = response.context["models_compared"], response.content.decode()
+    answer = _api(api, "/attribution/comparison", FIRST, LAST)
+    assert [row["model"] for row in section["rows"]] == list(AttributionModel.values)
+    assert [row["label"] for row in section["rows"]] == [
+        "Last touch", "First touch", "Linear", "Time decay", "Position based"
+    ]  # fmt: skip
+    for row in section["rows"]:
+        total = answer["totals"][row["model"]]
+        assert row["number"] == _dec(total["conversionsNumber"]) and row["number"] == 11
+        assert row["amount_with_tax"] == _dec(total["conversionsAmountWTax"]) == Decimal("5600")
+        assert row["amount_text"] == NumberFormat("en").money(_dec(total["conversionsAmountWTax"]), "EUR")
+    assert answer["totalsEqual"] is True and section["totals_equal"]
+    assert _dec(answer["uncredited"]["conversionsNumber"]) > 0 and section["uncredited"]  # the sales have no touches
+    assert "Every model credits the same total; they differ in who gets it." in html
+    # The chart: the top 8 campaigns of the API's order, one bar per model each, with the API's amounts.
+    chart = section["chart"]
+    expected = answer["campaigns"][:8]
+    assert len(answer["campaigns"]) == 10 and len(chart["groups"]) == 8
+    assert [str(group["id"]) for group in chart["groups"]] == [row["campaignId"] for row in expected]
+    for group, row in zip(chart["groups"], expected, strict=True):
+        assert [bar["model"] for bar in group["bars"]] == list(AttributionModel.values)
+        for bar in group["bars"]:
+            assert bar["amount"] == _dec(row["byModel"][bar["model"]]["conversionsAmountWTax"])
+            assert bar["tooltip"].startswith(f"{row['name']}, {AttributionModel(bar['model']).label}: ")
+    assert html.count('class="model-bar"') == 8 * 5
+    assert html.count("<title>Campaign") >= 8 * 5
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("screen", "wire"), [FILTERS[1], FILTERS[4], FILTERS[5]])
+def test_the_models_table_follows_the_filters_like_the_api(member_a, api, journeys, screen, wire):
+    section = member_a.get(HOME, _custom(FIRST, LAST, **screen)).context["models_compared"]
+    answer = _api(api, "/attribution/comparison", FIRST, LAST, **wire)
+    assert {row["model"]: row["amount_with_tax"] for row in section["rows"]} == {
+        model: _dec(figures["conversionsAmountWTax"]) for model, figures in answer["totals"].items()
+    }
+
+
+@pytest.mark.django_db
+def test_with_a_campaign_chosen_the_models_table_is_that_campaigns_credit(member_a, api, journeys):
+    campaign = journeys[3]
+    section = member_a.get(HOME, _custom(FIRST, LAST, campaign=str(campaign.pk))).context["models_compared"]
+    answer = _api(api, "/attribution/comparison", FIRST, LAST)
+    row = next(row for row in answer["campaigns"] if row["campaignId"] == str(campaign.pk))
+    assert {item["model"]: item["amount_with_tax"] for item in section["rows"]} == {
+        model: _dec(figures["conversionsAmountWTax"]) for model, figures in row["byModel"].items()
+    }
+    assert section["scope"] == "campaign" and section["scope_name"] == campaign.name
+    assert [str(group["id"]) for group in section["chart"]["groups"]] == [str(campaign.pk)]
+    assert not section["totals_equal"] and not section["uncredited"]
+
+
+@pytest.mark.django_db
+def test_an_empty_range_shows_a_friendly_empty_state(member_a, organization):
+    response = member_a.get(HOME, _custom(date(2020, 1, 1), date(2020, 1, 31)))
+    section = response.context["models_compared"]
+    assert section["empty"] and section["chart"]["empty"] and not section["totals_equal"]
+    assert [row["number"] for row in section["rows"]] == [0] * 5
+    html = response.content.decode()
+    assert 'id="models-empty"' in html and 'id="credit-by-model-empty"' in html
+    assert 'id="credit-by-model-chart"' not in html
