@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import ATTRIBUTION_WINDOW_MAX_DAYS, Organization
-from conversions.models import Conversion, Touchpoint
+from contacts.models import Contact
+from conversions.models import Campaign, Conversion, Delivery, Touchpoint
 from core.exceptions import ConflictError
 from core.services import lock_for_update, model_update
 
@@ -20,16 +21,26 @@ TOUCHPOINT_WRITABLE_FIELDS = frozenset(
 )
 
 
-def _touchpoint_validate(touchpoint: Touchpoint) -> None:
-    check_same_organization(
-        touchpoint.organization,
-        contact=touchpoint.contact,
-        campaign=touchpoint.campaign,
-        delivery=touchpoint.delivery,
-    )
+TOUCHPOINT_RELATED = {"contact": Contact, "campaign": Campaign, "delivery": Delivery}
+# Touchpoints per lookup query of a bulk load: well under SQLite's bound on query parameters.
+TOUCHPOINTS_BULK_CHUNK_SIZE = 1000
+
+
+def _touchpoint_validate(touchpoint: Touchpoint, *, related_checked: bool = False) -> None:
+    """The rules of a touchpoint. ``related_checked``: the caller has already checked, in bulk, that its contact,
+    campaign and delivery exist in its organization (``_touchpoints_related_check``), so ``full_clean`` does not
+    look each one up again."""
+    if not related_checked:
+        check_same_organization(
+            touchpoint.organization,
+            contact=touchpoint.contact,
+            campaign=touchpoint.campaign,
+            delivery=touchpoint.delivery,
+        )
     if touchpoint.campaign_id is None and touchpoint.delivery_id is None:
         raise ValidationError({"campaign_id": ["A touchpoint needs a campaign_id or a delivery_id."]})
-    touchpoint.full_clean(exclude=["organization"], validate_unique=False, validate_constraints=False)
+    exclude = ["organization", *TOUCHPOINT_RELATED] if related_checked else ["organization"]
+    touchpoint.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     try:
         # The conversions it may credit are looked up to the longest window after it.
         touchpoint.occurred_at + timedelta(days=ATTRIBUTION_WINDOW_MAX_DAYS)
@@ -106,17 +117,39 @@ def touchpoint_create(*, organization: Organization, **fields) -> Touchpoint:
     return touchpoint
 
 
+def _chunks(values: list, size: int = TOUCHPOINTS_BULK_CHUNK_SIZE):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _touchpoints_related_check(organization: Organization, rows: list[Touchpoint]) -> None:
+    """``check_same_organization`` and the foreign-key checks of ``full_clean`` for many touchpoints: one query
+    per related model and chunk, instead of two or three per touchpoint. Same answer: ``Does not exist.``"""
+    for name, model in TOUCHPOINT_RELATED.items():
+        ids = sorted({pk for row in rows if (pk := getattr(row, f"{name}_id")) is not None}, key=str)
+        owners: dict = {}
+        for chunk in _chunks(ids):
+            owners.update(model._base_manager.filter(pk__in=chunk).values_list("pk", "organization_id"))
+        for row in rows:
+            pk = getattr(row, f"{name}_id")
+            if pk is not None and owners.get(model._meta.pk.to_python(pk)) != organization.pk:
+                raise ValidationError({name: ["Does not exist."]})
+
+
 @transaction.atomic
 def touchpoints_bulk_create(*, organization: Organization, touchpoints: list[dict]) -> list[Touchpoint]:
-    """Load many touchpoints in one INSERT; affected conversions are re-attributed in batched background tasks.
+    """Load many touchpoints in one INSERT per chunk; affected conversions are re-attributed in batched background
+    tasks.
 
-    Every touchpoint is validated first (a bad one raises and nothing is stored). One query finds the
-    conversions whose window may contain a new touch, instead of one task per touchpoint.
+    Every touchpoint is validated first (a bad one raises and nothing is stored), its contact, campaign and
+    delivery with one query per model and chunk. One query per chunk finds the conversions whose window may
+    contain a new touch, instead of one task per touchpoint.
     """
     rows = [Touchpoint(organization=organization, **fields) for fields in touchpoints]
+    _touchpoints_related_check(organization, rows)
     for row in rows:
-        _touchpoint_validate(row)
-    Touchpoint.objects.bulk_create(rows, batch_size=1000)
+        _touchpoint_validate(row, related_checked=True)
+    Touchpoint.objects.bulk_create(rows, batch_size=TOUCHPOINTS_BULK_CHUNK_SIZE)
     touchpoints_event(organization=organization, type="touchpoint.created", touchpoints=rows)
     reach: dict = {}
     for row in rows:
@@ -125,15 +158,17 @@ def touchpoints_bulk_create(*, organization: Organization, touchpoints: list[dic
             reach[row.contact_id] = (min(start, row.occurred_at), max(end, row.occurred_at))
     if reach:
         earliest = min(start for start, _ in reach.values())
-        candidates = Conversion.objects.filter(
-            contact_id__in=list(reach), converted_at__gte=earliest, campaign__isnull=True, delivery__isnull=True
-        ).values_list("pk", "contact_id", "converted_at")
         limit = timedelta(days=ATTRIBUTION_WINDOW_MAX_DAYS)
-        affected = [
-            str(pk)
-            for pk, contact_id, converted_at in candidates
-            if reach[contact_id][0] <= converted_at <= reach[contact_id][1] + limit
-        ]
+        affected = []
+        for contact_ids in _chunks(list(reach)):
+            candidates = Conversion.objects.filter(
+                contact_id__in=contact_ids, converted_at__gte=earliest, campaign__isnull=True, delivery__isnull=True
+            ).values_list("pk", "contact_id", "converted_at")
+            affected.extend(
+                str(pk)
+                for pk, contact_id, converted_at in candidates
+                if reach[contact_id][0] <= converted_at <= reach[contact_id][1] + limit
+            )
         conversions_reattribute_enqueue(conversion_ids=affected)
     return rows
 

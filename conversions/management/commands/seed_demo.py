@@ -5,20 +5,21 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
-from tqdm import tqdm
 
 from accounts.models import Organization
 from accounts.services import organization_create
 from contacts.models import Contact
-from contacts.services import contact_create
-from conversions.models import Campaign, Conversion, Delivery
+from contacts.services import contacts_bulk_create
+from conversions.models import Campaign, Conversion, Delivery, Touchpoint
 from conversions.services import (
+    BATCH_MAX_ITEMS,
     campaign_create,
-    conversion_create,
+    conversions_create_batch,
     delivery_create,
     exchange_rates_import,
     touchpoints_bulk_create,
 )
+from core.progress import Progress
 
 DEMO_CURRENCIES = {"CZK": Decimal("25.2"), "USD": Decimal("1.08"), "PLN": Decimal("4.32"), "HUF": Decimal("392")}
 DEMO_COUNTRIES = {"CZK": "CZ", "EUR": "SK", "USD": "US", "PLN": "PL", "HUF": "HU"}
@@ -28,7 +29,8 @@ DEMO_DAYS = 180
 class Command(BaseCommand):
     help = (
         "Load realistic demo data into an organization: exchange rates, campaigns, deliveries, contacts, "
-        "touchpoints and conversions, all through the services (so attribution and reports are right). "
+        "touchpoints and conversions, all through the services' bulk paths (so attribution, history and reports "
+        "are right), a chunk of 1000 at a time, with progress on a terminal or in a log. "
         "Idempotent per order id: running it again adds only what is missing."
     )
 
@@ -53,7 +55,7 @@ class Command(BaseCommand):
         self._rates(today, rng)
         campaigns, deliveries = self._campaigns(organization, today)
         contacts = self._contacts(organization, rng, max(10, options["conversions"] // 4))
-        self._conversions(organization, rng, today, options["conversions"], contacts, deliveries)
+        self._conversions(organization, rng, options["conversions"], contacts, deliveries)
         self.stdout.write(
             f"Demo data in '{organization.slug}': {len(campaigns)} campaigns, {len(deliveries)} deliveries, "
             f"{len(contacts)} contacts, {Conversion.objects.for_organization(organization).count()} conversions."
@@ -95,64 +97,114 @@ class Command(BaseCommand):
         return campaigns, deliveries
 
     def _contacts(self, organization, rng, how_many):
-        contacts = list(Contact.objects.for_organization(organization)[:how_many])
+        """The demo contacts ``customer0..N@example.com``: the missing ones are created in bulk, one chunk at a time.
+
+        Every contact's values are drawn from ``rng`` whether or not it exists, so the data does not depend on
+        what an earlier (perhaps interrupted) run stored."""
         first_names = ["Jana", "Petr", "Eva", "Tomáš", "Lucie", "John", "Anna", "Marek", "Zoltán", "Ola"]
         surnames = ["Nováková", "Svoboda", "Smith", "Kowalska", "Horváth", "Dvořák", "Novak", "Brown"]
-        for index in range(len(contacts), how_many):
+        planned = []
+        for index in range(how_many):
             currency = rng.choice(list(DEMO_COUNTRIES))
-            contacts.append(
-                contact_create(
-                    organization=organization,
-                    email=f"customer{index}@example.com",
-                    client_contact_id=str(100000 + index),
-                    first_name=rng.choice(first_names),
-                    surname=rng.choice(surnames),
-                    country=DEMO_COUNTRIES[currency],
-                    language="cs",
-                )
+            planned.append(
+                {
+                    "email": f"customer{index}@example.com",
+                    "client_contact_id": str(100000 + index),
+                    "first_name": rng.choice(first_names),
+                    "surname": rng.choice(surnames),
+                    "country": DEMO_COUNTRIES[currency],
+                    "language": "cs",
+                }
             )
-        return contacts
+        contacts_by_email = {}
+        with Progress(total=how_many, desc="contacts", unit="contact", stream=self.stderr) as progress:
+            for chunk in _chunks(planned):
+                stored = Contact.objects.for_organization(organization).filter(
+                    email__in=[fields["email"] for fields in chunk]
+                )
+                contacts_by_email.update((contact.email, contact) for contact in stored)
+                missing = [fields for fields in chunk if fields["email"] not in contacts_by_email]
+                if missing:
+                    created = contacts_bulk_create(organization=organization, contacts=missing)
+                    contacts_by_email.update((contact.email, contact) for contact in created)
+                progress.update(len(chunk))
+        return [contacts_by_email[fields["email"]] for fields in planned]
 
-    def _conversions(self, organization, rng, today, how_many, contacts, deliveries):
+    def _conversions(self, organization, rng, how_many, contacts, deliveries):
+        """Touchpoints first, then conversions, each through its bulk service one chunk at a time, so conversions
+        are attributed as they are created. The plan is drawn whole from ``rng`` first; what is already stored
+        (by order id, and by the touchpoint's external id) is skipped, so a rerun adds only what is missing."""
         now = timezone.now()
-        plan = []
+        drawn = []
         for _ in range(how_many):
             contact = rng.choice(contacts)
-            converted_at = now - timedelta(days=rng.uniform(0, DEMO_DAYS), hours=rng.uniform(0, 3))
-            plan.append((contact, converted_at))
-        # Touchpoints first, in one bulk load, so conversions are attributed as they are created.
-        touchpoints_bulk_create(
-            organization=organization,
-            touchpoints=[
-                {
+            age = timedelta(days=rng.uniform(0, DEMO_DAYS), hours=rng.uniform(0, 3))
+            touch = None
+            if rng.random() < 0.6:
+                touch = {
                     "contact": contact,
                     "delivery": rng.choice(deliveries),
                     "kind": rng.choice(["open", "click"]),
-                    "occurred_at": converted_at - timedelta(hours=rng.uniform(1, 120)),
+                    "before": timedelta(hours=rng.uniform(1, 120)),
                 }
-                for contact, converted_at in plan
-                if rng.random() < 0.6
-            ],
-        )
-        for index in tqdm(range(how_many), desc="conversions", unit="conv", disable=None, file=self.stderr):
-            order_id = f"DEMO-{index:07d}"
-            if Conversion.objects.for_organization(organization).filter(order_id=order_id).exists():
-                continue
-            contact, converted_at = plan[index]
             currency = next(code for code, country in DEMO_COUNTRIES.items() if country == contact.country)
             revenue = Decimal(rng.lognormvariate(4, 0.8)).quantize(Decimal("0.01"))
             if currency in DEMO_CURRENCIES:
                 revenue = (revenue * DEMO_CURRENCIES[currency]).quantize(Decimal("0.01"))
-            conversion_create(
-                organization=organization,
-                contact=contact,
-                order_id=order_id,
-                type=rng.choice(["purchase"] * 6 + ["signup", "upgrade"]),
-                status=rng.choice(["approved"] * 8 + ["pending", "refunded"]),
-                count=1 if rng.random() < 0.9 else rng.randint(2, 5),
-                revenue=revenue,
-                revenue_without_tax=(revenue / Decimal("1.21")).quantize(Decimal("0.01")),
-                currency=currency,
-                origin=rng.choice(["website", "website", "app"]),
-                converted_at=converted_at,
-            )
+            conversion = {
+                "contact": contact,
+                "type": rng.choice(["purchase"] * 6 + ["signup", "upgrade"]),
+                "status": rng.choice(["approved"] * 8 + ["pending", "refunded"]),
+                "count": 1 if rng.random() < 0.9 else rng.randint(2, 5),
+                "revenue": revenue,
+                "revenue_without_tax": (revenue / Decimal("1.21")).quantize(Decimal("0.01")),
+                "currency": currency,
+                "origin": rng.choice(["website", "website", "app"]),
+            }
+            drawn.append((age, conversion, touch))
+        # Order ids in time order, as a shop gives them. A chunk then spans about a day, so the batch service
+        # looks up a handful of exchange rates and marks a day or two per chunk, not hundreds.
+        drawn.sort(key=lambda entry: entry[0], reverse=True)
+        plan = []
+        for index, (age, conversion, touch) in enumerate(drawn):
+            conversion["order_id"] = f"DEMO-{index:07d}"
+            conversion["converted_at"] = now - age
+            if touch is not None:
+                touch["occurred_at"] = conversion["converted_at"] - touch.pop("before")
+                touch["external_id"] = f"{conversion['order_id']}-touch"
+            plan.append((conversion, touch))
+        stored_conversions = Conversion.objects.for_organization(organization)
+        stored_touchpoints = Touchpoint.objects.for_organization(organization)
+        with Progress(total=how_many, desc="touchpoints", unit="conv", stream=self.stderr) as progress:
+            for chunk in _chunks(plan):
+                order_ids = [conversion["order_id"] for conversion, _ in chunk]
+                stored = set(stored_conversions.filter(order_id__in=order_ids).values_list("order_id", flat=True))
+                touches = [touch for conversion, touch in chunk if touch and conversion["order_id"] not in stored]
+                known = set(
+                    stored_touchpoints.filter(external_id__in=[touch["external_id"] for touch in touches]).values_list(
+                        "external_id", flat=True
+                    )
+                )
+                touches = [touch for touch in touches if touch["external_id"] not in known]
+                if touches:
+                    touchpoints_bulk_create(organization=organization, touchpoints=touches)
+                progress.update(len(chunk))
+        with Progress(total=how_many, desc="conversions", unit="conv", stream=self.stderr) as progress:
+            for chunk in _chunks(plan):
+                order_ids = [conversion["order_id"] for conversion, _ in chunk]
+                stored = set(stored_conversions.filter(order_id__in=order_ids).values_list("order_id", flat=True))
+                items = [conversion for conversion, _ in chunk if conversion["order_id"] not in stored]
+                if items:
+                    outcomes = conversions_create_batch(organization=organization, items=items)
+                    errors = [
+                        (item, outcome.error) for item, outcome in zip(items, outcomes, strict=True) if outcome.error
+                    ]
+                    if errors:
+                        item, error = errors[0]
+                        raise CommandError(f"{len(errors)} conversions refused, e.g. {item['order_id']}: {error}")
+                progress.update(len(chunk))
+
+
+def _chunks(values: list, size: int = BATCH_MAX_ITEMS):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
