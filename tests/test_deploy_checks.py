@@ -76,7 +76,8 @@ def test_the_documented_settings_are_the_ones_in_force(production_environment):
         "from django.conf import settings as s; from django.core.cache import caches; "
         "print(s.SECURE_PROXY_SSL_HEADER, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, "
         "s.CSRF_COOKIE_SECURE, s.TRUSTED_PROXY_COUNT, s.REST_FRAMEWORK['NUM_PROXIES'], "
-        "type(caches['default']).__name__)"
+        "type(caches['default']).__name__, s.DATABASES['default']['CONN_MAX_AGE'], "
+        "s.DATABASES['default']['CONN_HEALTH_CHECKS'])"
     )
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -94,6 +95,7 @@ def test_the_documented_settings_are_the_ones_in_force(production_environment):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "('HTTP_X_FORWARDED_PROTO',", "'https')", "True", "31536000", "True", "True", "1", "1", "RedisCache",
+        "60", "True",
     ]  # fmt: skip
 
 
