@@ -63,6 +63,15 @@ _ALREADY_PYTHON = {
 }  # fmt: skip
 
 
+def _is_empty(value, empty_values) -> bool:
+    """``value in empty_values`` without comparing a Decimal to ``[]``, ``()`` and ``{}`` (each comparison goes
+    through the ``numbers`` ABCs: a third of the time of a batch's checks). Empty values are None or empty
+    containers/strings."""
+    if value is None:
+        return None in empty_values
+    return isinstance(value, str | list | tuple | dict) and not value and value in empty_values
+
+
 def _is_python_value(value, python_type) -> bool:
     """Whether ``to_python`` would return this value unchanged (a bool is not an int, a datetime not a date)."""
     if python_type is None or (python_type is int and isinstance(value, bool)):
@@ -98,7 +107,7 @@ def model_fields_clean(instance, *, exclude: Iterable[str] = ()) -> None:
     errors = {}
     for field, attname, python_type, validate_always, validators in _field_plans(type(instance), frozenset(exclude)):
         raw_value = getattr(instance, attname)
-        if raw_value in field.empty_values:
+        if _is_empty(raw_value, field.empty_values):
             if field.blank:
                 continue
             try:
@@ -110,9 +119,10 @@ def model_fields_clean(instance, *, exclude: Iterable[str] = ()) -> None:
             continue
         try:
             value = raw_value if _is_python_value(raw_value, python_type) else field.to_python(raw_value)
-            if validate_always or value in field.empty_values:
+            empty = _is_empty(value, field.empty_values)
+            if validate_always or empty:
                 field.validate(value, instance)
-            if value not in field.empty_values:
+            if not empty:
                 try:
                     for validator in validators:
                         validator(value)
