@@ -1,6 +1,8 @@
 """Exchange-rate look-ups: the latest rate on or before a day, cross rates through EUR (the ECB convention)."""
 
-from datetime import date
+from bisect import bisect_right
+from collections.abc import Iterable
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from .models import CENT, ExchangeRate
@@ -36,17 +38,64 @@ def conversion_rate(from_currency: str, to_currency: str, on_date: date) -> Deci
     return to_rate / from_rate
 
 
+RATE_PREFETCH_LOOKBACK_DAYS = 14  # a day's rate is the latest on or before it: weekends and holidays reach back
+
+
 class RateLookup:
-    """Cross rates by (from currency, to currency, day), each looked up in the database once per instance."""
+    """Cross rates by (from currency, to currency, day), each per-euro rate looked up in the database once per
+    instance; ``prefetch`` reads the rates a whole batch needs in one query."""
 
     def __init__(self):
         self._rates: dict[tuple, Decimal | None] = {}
+        self._per_euro: dict[tuple, Decimal | None] = {}
+
+    def per_euro(self, currency: str, on_date: date) -> Decimal | None:
+        key = (currency, on_date)
+        if key not in self._per_euro:
+            self._per_euro[key] = rate_per_euro(currency, on_date)
+        return self._per_euro[key]
 
     def __call__(self, from_currency: str, to_currency: str, on_date: date) -> Decimal | None:
         key = (from_currency, to_currency, on_date)
         if key not in self._rates:
-            self._rates[key] = conversion_rate(*key)
+            if from_currency == to_currency:
+                rate = Decimal(1)
+            else:  # ``conversion_rate``'s arithmetic, on cached per-euro rates
+                from_rate = self.per_euro(from_currency, on_date)
+                to_rate = self.per_euro(to_currency, on_date)
+                rate = None if from_rate is None or to_rate is None else to_rate / from_rate
+            self._rates[key] = rate
         return self._rates[key]
+
+    def prefetch(self, keys: Iterable[tuple[str, date]]) -> None:
+        """Read the per-euro rates of these (currency, day) pairs in one query: the rows of the needed currencies
+        from ``RATE_PREFETCH_LOOKBACK_DAYS`` before the first day to the last. A day with a row on or before it in
+        that range has its answer there (the latest such row); a day without one is left to ``per_euro``'s own
+        query, so the answer is always exactly ``rate_per_euro``'s."""
+        wanted = {(currency, day) for currency, day in keys if currency != BASE_CURRENCY}
+        wanted -= self._per_euro.keys()
+        if not wanted:
+            return
+        days = [day for _, day in wanted]
+        rows = (
+            ExchangeRate.objects.filter(
+                currency__in={currency for currency, _ in wanted},
+                date__gte=min(days) - timedelta(days=RATE_PREFETCH_LOOKBACK_DAYS),
+                date__lte=max(days),
+            )
+            .order_by("currency", "date")
+            .values_list("currency", "date", "rate")
+        )
+        by_currency: dict[str, tuple[list, list]] = {}
+        for currency, on_date, rate in rows:
+            dates, rates = by_currency.setdefault(currency, ([], []))
+            dates.append(on_date)
+            rates.append(rate)
+        for currency, day in wanted:
+            dates, rates = by_currency.get(currency, ([], []))
+            position = bisect_right(dates, day)
+            if position:
+                self._per_euro[(currency, day)] = rates[position - 1]
 
 
 def apply_reference_amounts(conversion, rate_lookup: RateLookup) -> None:

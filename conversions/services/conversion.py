@@ -20,11 +20,12 @@ from conversions.models import COUNT_MAX, COUNT_MIN, MONEY_MAX, Conversion, Refu
 from core.exceptions import ConflictError
 from core.history import history_context
 from core.services import lock_for_update
-from core.validators import validate_timezone
+from core.validators import model_fields_clean, validate_timezone
 
 from .base import DATETIME_OUT_OF_RANGE, check_same_organization, conversion_days_mark
 from .credit import conversion_attribute, conversions_attribute_many
 from .events import conversions_event, refunds_event
+from .ingest import conversions_history_insert, conversions_insert_new
 from .refunds import conversion_refund_remaining, refund_remaining_build
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -253,9 +254,7 @@ def _validate(conversion: Conversion) -> None:
     if errors:
         raise ValidationError(errors)
     _validate_metadata(conversion.metadata)
-    conversion.full_clean(
-        exclude=["organization", "contact", "campaign", "delivery"], validate_unique=False, validate_constraints=False
-    )
+    model_fields_clean(conversion, exclude=["organization", "contact", "campaign", "delivery"])
 
 
 def _build_new(organization: Organization, values: dict, lookups: _Lookups | None = None) -> Conversion:
@@ -511,7 +510,8 @@ def _save_new_contacts(organization: Organization, conversions: list[Conversion]
     new = {c.contact.email: c.contact for c in conversions if c.contact is not None and c.contact._state.adding}
     if not new:
         return
-    Contact.objects.bulk_create(list(new.values()), ignore_conflicts=True)
+    # In e-mail order: two batches that share new e-mails wait for each other in the same order (no deadlock).
+    Contact.objects.bulk_create([new[email] for email in sorted(new)], ignore_conflicts=True)
     saved = _existing_contacts_by_email(organization, set(new))
     Contact.history.bulk_history_create(
         [saved[email] for email in new if saved[email].pk == new[email].pk], **history_context()
@@ -525,16 +525,30 @@ def _error_outcome(error: Exception) -> BatchOutcome:
     return BatchOutcome("error", error=error)
 
 
+def _rate_keys(organization: Organization, payloads: list[dict]) -> list[tuple]:
+    """The (currency, local day) pairs whose rates these payloads will need (a guess is harmless: a pair not
+    prefetched is looked up when it is needed)."""
+    keys = []
+    now = timezone.now()
+    for values in payloads:
+        converted_at = values.get("converted_at") or now
+        day = timezone.localtime(converted_at, organization.zone).date()
+        keys.append((values.get("currency") or organization.reference_currency, day))
+        keys.append((organization.reference_currency, day))
+    return keys
+
+
 def conversions_create_batch(*, organization: Organization, items: list[dict]) -> list[BatchOutcome]:
     """Store up to 1000 conversions, each on its own terms, with bulk SQL; one outcome per item, in order.
 
     The same rules as ``conversion_create`` (it shares its normalisation, construction, validation, replay test
-    and attribution), applied to the whole batch at once: one query for existing order ids, one for contacts,
-    one INSERT for conversions, history and credit. A bad item becomes an ``error`` outcome and never blocks the
-    others; a repeated order id (stored, or earlier in the same batch) is a ``duplicate`` or a conflict error.
-    Items whose order id a concurrent writer stored first are skipped by the INSERT (``ON CONFLICT DO NOTHING``)
-    and then decided one by one against the stored row, so concurrent batches that share order ids do not
-    serialize each other and every answer is still exact.
+    and attribution), applied to the whole batch at once: one query each for existing order ids, contacts, rates
+    and touchpoints, and one set-based write each for conversions, history and credit (``COPY`` on PostgreSQL,
+    see ``ingest``). A bad item becomes an ``error`` outcome and never blocks the others; a repeated order id
+    (stored, or earlier in the same batch) is a ``duplicate`` or a conflict error. Items whose order id a
+    concurrent writer stored first are skipped by the INSERT (``ON CONFLICT DO NOTHING``) and then decided against
+    the stored row, so concurrent batches that share order ids do not serialize each other and every answer is
+    still exact.
     """
     if len(items) > BATCH_MAX_ITEMS:
         raise ValidationError({"conversions": [f"At most {BATCH_MAX_ITEMS} items."]})
@@ -569,6 +583,7 @@ def conversions_create_batch(*, organization: Organization, items: list[dict]) -
     with transaction.atomic():
         emails = {prepared[i]["email"] for i in to_build if prepared[i].get("email") and not prepared[i].get("contact")}
         lookups = _Lookups(_existing_contacts_by_email(organization, emails), defer_new_contacts=True)
+        lookups.rates.prefetch(_rate_keys(organization, [prepared[index] for index in to_build]))
         built: dict[int, Conversion] = {}
         for index in to_build:
             try:
@@ -576,25 +591,29 @@ def conversions_create_batch(*, organization: Organization, items: list[dict]) -
             except ValidationError as error:
                 outcomes[index] = _error_outcome(error)
         _save_new_contacts(organization, list(built.values()))
-        # ON CONFLICT DO NOTHING: an order id a concurrent writer stored first is skipped, not an error that
-        # would throw the whole INSERT away. Ids are made here (UUIDs), so one query tells which rows went in.
-        Conversion.objects.bulk_create(list(built.values()), batch_size=1000, ignore_conflicts=True)
-        inserted = set(
-            Conversion.objects.filter(pk__in=[conversion.pk for conversion in built.values()]).values_list(
-                "pk", flat=True
-            )
-        )
-        for index in [index for index, conversion in built.items() if conversion.pk not in inserted]:
-            # Only the items that lost a race: decided one by one against the row that won (replay or conflict).
-            try:
-                with transaction.atomic():
-                    conversion, created = conversion_create(organization=organization, **items[index])
-                outcomes[index] = BatchOutcome("created" if created else "duplicate", conversion)
-            except (ValidationError, ConflictError) as error:
-                outcomes[index] = _error_outcome(error)
-            del built[index]
+        inserted = conversions_insert_new(list(built.values()))
+        lost = [index for index, conversion in built.items() if conversion.pk not in inserted]
+        if lost:
+            # Only the items whose order id a concurrent writer stored first: decided against the row that won
+            # (replay or conflict), read in one query; one that is gone again goes through the single path.
+            winners = {
+                conversion.order_id: conversion
+                for conversion in stored_rows.filter(order_id__in={prepared[index]["order_id"] for index in lost})
+            }
+            for index in lost:
+                del built[index]
+                try:
+                    winner = winners.get(prepared[index]["order_id"])
+                    if winner is not None:
+                        outcomes[index] = BatchOutcome("duplicate", _replay_or_conflict(winner, prepared[index])[0])
+                        continue
+                    with transaction.atomic():
+                        conversion, created = conversion_create(organization=organization, **items[index])
+                    outcomes[index] = BatchOutcome("created" if created else "duplicate", conversion)
+                except (ValidationError, ConflictError) as error:
+                    outcomes[index] = _error_outcome(error)
         conversions = list(built.values())
-        Conversion.history.bulk_history_create(conversions, **history_context())
+        conversions_history_insert(conversions)
         opening_refunds = [refund for c in conversions if (refund := _opening_refund(c)) is not None]
         if opening_refunds:
             Refund.objects.bulk_create(opening_refunds)

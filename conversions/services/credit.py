@@ -22,6 +22,7 @@ from conversions.models import CREDITED_MONEY_FIELDS, WEIGHT_DECIMAL_PLACES, Att
 from conversions.selectors import touches_by_contact
 
 from .base import CANDIDATE_TOUCHPOINT_KINDS, conversion_days_mark, enqueue_after_commit
+from .ingest import attributions_insert
 
 
 def _window_start(conversion: Conversion) -> datetime:
@@ -260,4 +261,4 @@ def conversions_attribute_many(conversions: list[Conversion]) -> None:
     rows = []
     for conversion, touches in zip(conversions, _conversions_touches(conversions), strict=True):
         rows.extend(conversion_credit_rows(conversion, touches))
-    Attribution.objects.bulk_create(rows, batch_size=1000)
+    attributions_insert(rows)

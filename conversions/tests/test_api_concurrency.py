@@ -132,3 +132,46 @@ def test_concurrent_batches_sharing_half_their_order_ids_keep_one_row_per_order(
         assert len({result["id"] for result in by_order[f"S-{index}"]}) == 1
     assert sum(answer["summary"]["created"] for answer in answers) == 60
     assert sum(answer["summary"]["errors"] for answer in answers) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_batches_sharing_ids_in_opposite_orders_neither_deadlock_nor_double_write():
+    """The set-based INSERT takes its rows in order-id order, so two batches that share ids listed in opposite
+    orders wait for each other on the unique index in the same order: no deadlock, one row (and one history row)
+    per order id, each shared id created by one batch and a replay for the other."""
+    from conversions.services import conversions_create_batch
+
+    organization = organization_create(slug="race-order", name="Race order")
+    shared = [
+        {"order_id": f"S-{index:03}", "revenue": "2.00", "email": f"c{index}@example.com"} for index in range(200)
+    ]
+    batches = [shared, list(reversed(shared))]
+    barrier = threading.Barrier(2)
+    answers: list = [None, None]
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            answers[index] = [
+                outcome.status for outcome in conversions_create_batch(organization=organization, items=batches[index])
+            ]
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            answers[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert all(isinstance(answer, list) for answer in answers), answers
+    assert Conversion.objects.filter(organization=organization).count() == 200
+    assert Conversion.history.filter(organization_id=organization.pk, history_type="+").count() == 200
+    assert Contact.objects.filter(organization=organization).count() == 200
+    by_order = {item["order_id"]: [] for item in shared}
+    for batch, statuses in zip(batches, answers, strict=True):
+        for item, status in zip(batch, statuses, strict=True):
+            by_order[item["order_id"]].append(status)
+    assert all(sorted(statuses) == ["created", "duplicate"] for statuses in by_order.values()), by_order
