@@ -312,6 +312,34 @@ def counted_candidates(*, rules: AttributionRules, converted_at: datetime, touch
     ]
 
 
+def is_money_split(amount: Decimal | None, weights: Sequence[Decimal], parts: Sequence[Decimal | None]) -> bool:
+    """Whether ``parts`` is ``split_money(amount, weights)`` up to the order of ties: the same largest-remainder
+    split, whichever of the parts with equal remainders got the leftover cents.
+
+    Rows read back from the database come in no fixed order when their weights are equal (0.5/0.5), and an exact
+    tie of remainders between different weights (0.25/0.75 of 0.02) gives the cent to whichever part comes first:
+    a check that split again in the order it read the rows would flag sound credit.
+    """
+    if list(parts) == split_money(amount, weights):
+        return True
+    if amount is None or any(part is None for part in parts) or len(parts) != len(weights) or not weights:
+        return False
+    scale = Decimal(1).scaleb(WEIGHT_DECIMAL_PLACES)
+    shares = [int(weight * scale) for weight in weights]
+    share_sum = sum(shares)
+    if share_sum <= 0 or sum(parts) != amount:
+        return False
+    exact = [amount * share / share_sum for share in shares]
+    floors = [value.quantize(CENT, rounding=ROUND_DOWN) for value in exact]
+    extras = [part - floor for part, floor in zip(parts, floors, strict=True)]
+    if any(extra not in (0, CENT) for extra in extras):
+        return False
+    remainders = [value - floor for value, floor in zip(exact, floors, strict=True)]
+    given = [remainder for remainder, extra in zip(remainders, extras, strict=True) if extra]
+    passed = [remainder for remainder, extra in zip(remainders, extras, strict=True) if not extra]
+    return not given or not passed or min(given) >= max(passed)
+
+
 def split_money(amount: Decimal | None, weights: Sequence[Decimal]) -> list[Decimal | None]:
     """Credited amounts in proportion to ``weights``, summing to ``amount`` to the cent (``None`` stays ``None``)."""
     if not weights:

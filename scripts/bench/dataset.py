@@ -113,30 +113,51 @@ def generate(args, bar):
 
 
 def load_conversions(args, rng, loader, organization, today, contacts, deliveries, rates, bar) -> None:
-    """Conversions over the last two years with their credit and touchpoints, in chunks of 50k."""
+    """Conversions over the last two years with their touchpoints and the credit the services would store, in
+    chunks of 50k.
+
+    The credit is not made up: it is what ``conversions.attribution.explain`` computes from the contact's
+    touchpoints under the organization's rules (per-kind windows, opens, machine opens) and the conversion's
+    model, and every credited amount is ``split_money`` of the conversion's amount, as
+    ``conversion_credit_rows`` stores it. So the nightly check (``conversions_derived_check``) finds nothing to
+    repair on a fresh load. A contact's touchpoints are generated after its previous conversions only, so a
+    touchpoint never falls into the window of a conversion whose credit was computed before it.
+    """
     from django.db import transaction
 
-    from conversions.models import Attribution, Conversion, Touchpoint
+    from conversions.attribution import AttributionRules, Touch, explain, split_money
+    from conversions.models import CREDITED_MONEY_FIELDS, Attribution, Conversion, Touchpoint
+    from conversions.services.base import CANDIDATE_TOUCHPOINT_KINDS
 
     conversion_columns = [
         "id", "organization_id", "created_at", "updated_at", "contact_id", "type", "status", "count", "revenue",
         "revenue_without_tax", "payout", "currency", "reference_currency", "reference_revenue",
-        "reference_revenue_without_tax", "reference_rate", "order_id", "campaign_id", "delivery_id",
-        "attribution_model", "attribution_window", "origin", "country", "coupon_code", "notes", "metadata",
-        "converted_at", "converted_date",
+        "reference_revenue_without_tax", "reference_rate", "refunded_revenue", "refunded_revenue_without_tax",
+        "reference_refunded_revenue", "reference_refunded_revenue_without_tax", "order_id", "campaign_id",
+        "delivery_id", "attribution_model", "attribution_window", "attribution_window_explicit", "origin", "country",
+        "coupon_code", "notes", "metadata", "converted_at", "converted_date",
     ]  # fmt: skip
     attribution_columns = [
         "id", "organization_id", "created_at", "updated_at", "conversion_id", "campaign_id", "delivery_id", "weight",
-        "revenue", "revenue_without_tax", "reference_revenue", "reference_revenue_without_tax",
+        *CREDITED_MONEY_FIELDS,
     ]  # fmt: skip
     touchpoint_columns = [
         "id", "organization_id", "created_at", "updated_at", "contact_id", "campaign_id", "delivery_id", "kind",
-        "occurred_at",
+        "occurred_at", "is_machine",
     ]  # fmt: skip
-    for model, columns in ((Conversion, conversion_columns), (Attribution, attribution_columns)):
-        check_columns(model, columns)
-    check_columns(Touchpoint, touchpoint_columns)
+    check_columns(Conversion, conversion_columns)
+    check_columns(Attribution, attribution_columns)
+    check_columns(Touchpoint, touchpoint_columns, omitted=["external_id"])
 
+    rules = AttributionRules(
+        click_window_days=organization.click_window_days,
+        open_window_days=organization.open_window_days,
+        count_opens=organization.count_opens,
+        exclude_machine_opens=organization.exclude_machine_opens,
+    )
+    # Touches older than this before a contact's latest conversion can reach none of its later conversions.
+    keep = timedelta(days=rules.longest_window_days + 2)
+    zero = Decimal("0.00")
     hours = list(range(24))
     now = datetime.now(UTC)
     one_minute_ago = now - timedelta(minutes=1)
@@ -144,6 +165,8 @@ def load_conversions(args, rng, loader, organization, today, contacts, deliverie
     currency_weights = list(accumulate(CURRENCIES[name][0] for name in currency_names))
     hour_weights = list(accumulate(HOUR_WEIGHTS))
     delivery_weights = list(accumulate(1 / (rank + 1) for rank in range(len(deliveries))))  # a few big, many small
+    recent_touches: dict = {}  # contact id: its opens and clicks that may still count for a later conversion
+    last_converted: dict = {}  # contact id: the time of its latest conversion so far
     done = 0
     while done < args.conversions:
         size = min(CHUNK_ROWS, args.conversions - done)
@@ -166,44 +189,63 @@ def load_conversions(args, rng, loader, organization, today, contacts, deliverie
             rate = to_reference(currency, day, rates)
             reference = (revenue * rate).quantize(CENT, rounding=ROUND_HALF_UP)
             reference_without_tax = (without_tax * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+            # No refunds: the refunded sums are 0 and so are their reference amounts (``rates.convert(0, rate)``).
+            money = {
+                "revenue": revenue, "revenue_without_tax": without_tax, "reference_revenue": reference,
+                "reference_revenue_without_tax": reference_without_tax, "refunded_revenue": zero,
+                "refunded_revenue_without_tax": zero, "reference_refunded_revenue": zero,
+                "reference_refunded_revenue_without_tax": zero,
+            }  # fmt: skip
+            draw = rng.random()
+            # 35 % were clicked from one delivery, 5 % from two (those use the linear model, so both share it).
+            model = "linear" if 0.35 <= draw < 0.40 else "last_touch"
             conversion_id = uuid.uuid4()
             conversions.append(
                 (
                     conversion_id, organization.pk, converted_at, converted_at, contact[0] if contact else None,
                     rng.choice(TYPES), rng.choice(STATUSES), 1 if rng.random() < 0.93 else rng.randint(2, 5),
                     revenue, without_tax, None, currency, REFERENCE_CURRENCY, reference, reference_without_tax,
-                    rate.quantize(RATE_QUANTUM), f"B{index:08d}", None, None, "last_touch", 7,
-                    rng.choice(("website", "website", "app")), contact[2] if contact else country, "", "", "{}",
-                    converted_at, day,
+                    rate.quantize(RATE_QUANTUM), zero, zero, zero, zero, f"B{index:08d}", None, None, model,
+                    organization.default_attribution_window, False, rng.choice(("website", "website", "app")),
+                    contact[2] if contact else country, "", "", "{}", converted_at, day,
                 )
             )  # fmt: skip
-            draw = rng.random()
-            if contact is None or draw >= 0.40:
-                continue
-            credited = rng.choices(deliveries, cum_weights=delivery_weights, k=1 if draw < 0.35 else 2)
-            if len(credited) == 2 and credited[0] == credited[1]:
-                credited = credited[:1]
-            weights = [Decimal(1)] if len(credited) == 1 else [Decimal("0.5"), Decimal("0.5")]
-            amounts = [(revenue, without_tax, reference, reference_without_tax)]
-            if len(credited) == 2:
-                halves = tuple((value / 2).quantize(CENT, rounding=ROUND_HALF_UP) for value in amounts[0])
-                amounts = [halves, tuple(whole - half for whole, half in zip(amounts[0], halves, strict=True))]
-            for delivery, weight, money in zip(credited, weights, amounts, strict=True):
-                attributions.append(
-                    (uuid.uuid4(), organization.pk, converted_at, converted_at, conversion_id, delivery.campaign_id,
-                     delivery.pk, weight, *money)
-                )  # fmt: skip
-                touched_at = converted_at - timedelta(minutes=rng.randrange(5, 3 * 24 * 60))
+            if contact is None:
+                continue  # no contact, no touchpoints: no credit
+            contact_id = contact[0]
+            previous = last_converted.get(contact_id)
+            last_converted[contact_id] = max(converted_at, previous or converted_at)
+            reach_start = converted_at - keep
+            touches = [touch for touch in recent_touches.get(contact_id, ()) if touch.occurred_at >= reach_start]
+            new_touches = []
+            if draw < 0.40:
+                credited = rng.choices(deliveries, cum_weights=delivery_weights, k=1 if draw < 0.35 else 2)
+                for delivery in credited:
+                    touched_at = converted_at - timedelta(minutes=rng.randrange(5, 3 * 24 * 60))
+                    new_touches.append(("click", touched_at, delivery, False))
+                noise_at = converted_at - timedelta(days=rng.randrange(1, 30))
+                noise = rng.choice(deliveries)
+                kind = rng.choice(("delivered", "open"))
+                new_touches.append((kind, noise_at, noise, kind == "open" and rng.random() < 0.3))
+            for kind, touched_at, delivery, is_machine in new_touches:
+                if previous is not None and touched_at <= previous:
+                    continue  # it would fall into the window of a conversion already credited
+                touch_id = uuid.uuid4()
                 touchpoints.append(
-                    (uuid.uuid4(), organization.pk, touched_at, touched_at, contact[0], delivery.campaign_id,
-                     delivery.pk, "click", touched_at)
+                    (touch_id, organization.pk, touched_at, touched_at, contact_id, delivery.campaign_id,
+                     delivery.pk, kind, touched_at, is_machine)
                 )  # fmt: skip
-            noise_at = converted_at - timedelta(days=rng.randrange(1, 30))
-            noise = rng.choice(deliveries)
-            touchpoints.append(
-                (uuid.uuid4(), organization.pk, noise_at, noise_at, contact[0], noise.campaign_id, noise.pk,
-                 rng.choice(("delivered", "open")), noise_at)
-            )  # fmt: skip
+                if kind in CANDIDATE_TOUCHPOINT_KINDS:
+                    touches.append(Touch(touch_id, kind, touched_at, delivery.campaign_id, delivery.pk, is_machine))
+            recent_touches[contact_id] = touches
+            credit = explain(model=model, rules=rules, converted_at=converted_at, touches=touches).credit
+            weights = [item.weight for item in credit]
+            split = {field: split_money(amount, weights) for field, amount in money.items()}
+            for position, item in enumerate(credit):
+                attributions.append(
+                    (uuid.uuid4(), organization.pk, converted_at, converted_at, conversion_id, item.campaign_id,
+                     item.delivery_id, item.weight, *(split[field][position] for field in CREDITED_MONEY_FIELDS))
+                )  # fmt: skip
         with transaction.atomic():
             loader.load(Conversion, conversion_columns, conversions)
             loader.load(Attribution, attribution_columns, attributions)
